@@ -1,0 +1,17 @@
+"""Closed-form infinite-width kernels and their exact spectra.
+
+Read in this order: ``activations`` (dual kernels) -> ``kernels`` (MLP CK/NTK recursion)
+-> ``cube`` / ``sphere`` / ``gaussian`` (spectra per input domain) -> ``spectrum`` (the
+result object shared by all domains).
+"""
+from .activations import Activation, available_activations, custom_activation, get_activation
+from .kernels import kernel_structure, mlp_kernel
+
+__all__ = [
+    "Activation",
+    "available_activations",
+    "custom_activation",
+    "get_activation",
+    "kernel_structure",
+    "mlp_kernel",
+]

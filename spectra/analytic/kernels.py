@@ -1,0 +1,239 @@
+r"""Infinite-width CK (NNGP) and NTK of a multilayer perceptron.
+
+Conventions (used everywhere in ``spectra``; see ``docs/conventions.md``):
+
+* NTK parametrization; all weights and biases ``N(0, 1)``;
+* first-layer covariance ``Sigma^1(x, y) = weight_var <x, y>/d + bias_var``;
+* ``depth`` L = number of nonlinear (hidden) layers; ``L = 0`` is the linear model;
+* scalar output; the CK of depth L is ``Sigma^{L+1}``, the NTK is ``Theta^{L+1}``:
+
+.. math::
+    \Sigma^{l+1} = \sigma_w^2 V_\phi(\Sigma^l) + \sigma_b^2,\qquad
+    \Theta^{l+1} = \Sigma^{l+1} + \sigma_w^2 V_{\phi'}(\Sigma^l)\,\Theta^l,\qquad
+    \Theta^1 = \Sigma^1 .
+
+On the cube and the sphere ``||x||^2 = d``, so the kernel is a function ``Phi(c)`` of
+``c = <x, y>/d`` in ``[-1, 1]``.  For general inputs pass ``norm_x = ||x||^2/d`` and
+``norm_y = ||y||^2/d``.
+
+Two evaluators share the recursion: float64 with numpy broadcasting (hyperparameter grids),
+and Arb ball arithmetic at any precision (certified radii) for closed-form activations.
+The module also propagates the odd/even polynomial *structure* of the kernel, which
+decides the eigenvalues that vanish exactly by symmetry.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_depth, check_kernel_name, check_variance
+from .activations import INF, Activation, _deg_mul, get_activation
+
+__all__ = ["mlp_kernel", "kernel_structure", "structural_zero", "kernel_values_arb"]
+
+
+def mlp_kernel(c, activation="relu", depth: int = 1, weight_var=2.0, bias_var=0.0, kernel: str = "ntk", *,
+               all_depths: bool = False, norm_x=1.0, norm_y=1.0) -> np.ndarray:
+    r"""Evaluate the MLP CK or NTK as a function of ``c = <x, y>/d``.
+
+    Parameters
+    ----------
+    c : array_like
+        Normalized inner products ``<x, y>/d``; in ``[-1, 1]`` on the cube and sphere.
+    activation : str or Activation
+        Any name of :func:`spectra.analytic.available_activations`.
+    depth : int
+        Number of nonlinear layers ``L >= 0``.
+    weight_var, bias_var : float or array_like
+        ``sigma_w^2 > 0`` and ``sigma_b^2 >= 0``; arrays broadcast with ``c`` (numpy rules),
+        e.g. ``weight_var[:, None, None]``, ``bias_var[None, :, None]``, ``c[None, None, :]``.
+    kernel : {"ck", "ntk"}
+        Conjugate kernel (NNGP) or neural tangent kernel.
+    all_depths : bool
+        If True return every depth ``0..L`` stacked on a new leading axis.
+    norm_x, norm_y : float or array_like
+        ``||x||^2/d`` and ``||y||^2/d`` (1 on the cube and sphere).
+
+    Returns
+    -------
+    ndarray
+        Shape ``broadcast(c, weight_var, bias_var, norm_x, norm_y)``, with a leading axis of
+        length ``L + 1`` if ``all_depths``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(mlp_kernel(1.0, "relu", depth=1, weight_var=2.0, bias_var=0.0, kernel="ck"))
+    2.0
+    >>> mlp_kernel(np.array([-1.0, 0.0, 1.0]), "relu", 1, 2.0, 0.0, "ntk").round(6)
+    array([0.      , 0.63662 , 4.      ])
+    """
+    act = get_activation(activation)
+    depth = check_depth(depth)
+    kernel = check_kernel_name(kernel)
+    wv = check_variance(weight_var, "weight_var", positive=True)
+    bv = check_variance(bias_var, "bias_var")
+    nx = check_variance(norm_x, "norm_x")
+    ny = check_variance(norm_y, "norm_y")
+    c = np.asarray(c, dtype=float)
+    if not np.all(np.isfinite(c)):
+        raise ValueError("c must be finite (no NaN or inf)")
+    out = []
+    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny):
+        out.append(ck if kernel == "ck" else ntk)
+    return np.stack(out) if all_depths else out[-1]
+
+
+def _recursion_f64(act: Activation, depth: int, wv, bv, c, nx, ny):
+    """Yield ``(CK, NTK)`` for depth 0..L in float64 (broadcasting)."""
+    sig = wv * c + bv
+    qx = wv * nx + bv
+    qy = wv * ny + bv
+    theta = sig
+    yield sig, theta
+    for _ in range(depth):
+        vc = act.dual(sig, qx, qy)
+        vd = act.dual_derivative(sig, qx, qy)
+        qx, qy = wv * act.dual(qx, qx, qx) + bv, wv * act.dual(qy, qy, qy) + bv
+        sig = wv * vc + bv
+        theta = sig + wv * vd * theta
+        yield sig, theta
+
+
+def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kernel: str = "ntk",
+                      *, norm_x=1, norm_y=1, diag_index=None):
+    """Kernel values in Arb ball arithmetic at the current ``flint.ctx.prec``.
+
+    Parameters
+    ----------
+    c_list : sequence of flint.arb
+        Normalized inner products (exact or balls).
+    activation : Activation
+        Must have closed-form duals (``activation.exact``).
+    depth, weight_var, bias_var, kernel
+        As in :func:`mlp_kernel`; the variances are taken as exact binary numbers.
+    norm_x, norm_y : number or flint.arb
+        ``||x||^2/d``, ``||y||^2/d``.
+    diag_index : int, optional
+        Index in ``c_list`` of the diagonal point ``c = norm_x = norm_y``; it is evaluated by
+        the diagonal recursion, which avoids the square-root loss of precision of kinked
+        duals at correlation exactly 1.
+
+    Returns
+    -------
+    list of flint.arb
+        One ball per input, containing the exact kernel value.
+    """
+    from flint import arb
+
+    act = get_activation(activation)
+    if not act.exact:
+        raise ValueError(f"activation {act.name!r} has no closed-form dual: no certified evaluation")
+    kernel = check_kernel_name(kernel)
+    wv, bv = arb(weight_var), arb(bias_var)
+    nx, ny = arb(norm_x), arb(norm_y)
+    # diagonal recursions (scalars)
+    qxs = [wv * nx + bv]
+    qys = [wv * ny + bv]
+    same = norm_x == norm_y
+    diag_theta = [qxs[0]]
+    for _ in range(depth):
+        vq, dq = _diag_duals(act, qxs[-1])
+        qxs.append(wv * vq + bv)
+        diag_theta.append(qxs[-1] + wv * dq * diag_theta[-1])
+        qys.append(qxs[-1] if same else wv * _diag_duals(act, qys[-1])[0] + bv)
+    out = []
+    for i, c in enumerate(c_list):
+        if diag_index is not None and i == diag_index:
+            out.append(qxs[-1] if kernel == "ck" else diag_theta[-1])
+            continue
+        sig = wv * c + bv
+        theta = sig
+        for l in range(depth):
+            qx, qy = qxs[l], qys[l]
+            vc = act.dual_arb(sig, qx, qy)
+            if kernel == "ntk":
+                theta = wv * vc + bv + wv * act.dual_derivative_arb(sig, qx, qy) * theta
+            sig = wv * vc + bv
+        out.append(sig if kernel == "ck" else theta)
+    return out
+
+
+def _diag_duals(act: Activation, q):
+    if act.diag_arb is not None:
+        return act.diag_arb(q)
+    return act.dual_arb(q, q, q), act.dual_derivative_arb(q, q, q)
+
+
+# --------------------------------------------------------------------------------------
+# Symmetry structure: (degree of odd part, degree of even part), INF = not a polynomial
+# --------------------------------------------------------------------------------------
+def _compose_deg(P: int, a: int) -> int:
+    """Degree of (polynomial of degree P) o (function of degree a), for the structure rules."""
+    if P < 0:
+        return -1
+    if P == 0:
+        return 0
+    if P >= INF or a >= INF:
+        return INF
+    return P * a
+
+
+def _compose(V: tuple, S: tuple) -> tuple:
+    A, B = V
+    a, b = S
+    if a < 0 and b < 0:  # S == 0: V(0) is a constant
+        return (-1, 0)
+    if b < 0:  # S odd: odd o odd = odd, even o odd = even
+        return (_compose_deg(A, a), _compose_deg(B, a))
+    if a < 0:  # S even: everything even
+        n = max(A, B)
+        return (-1, _compose_deg(n, b) if n < INF else INF)
+    n = max(A, B)
+    if n <= 0:
+        return (-1, n)
+    if n < INF and max(a, b) < INF:
+        m = n * max(a, b)
+        return (m, m)
+    return (INF, INF)
+
+
+def _mul(f: tuple, g: tuple) -> tuple:
+    return (max(_deg_mul(f[0], g[1]), _deg_mul(f[1], g[0])), max(_deg_mul(f[1], g[1]), _deg_mul(f[0], g[0])))
+
+
+def _add(f: tuple, g: tuple) -> tuple:
+    return (max(f[0], g[0]), max(f[1], g[1]))
+
+
+def kernel_structure(activation, depth: int, bias_var, kernel: str = "ntk") -> tuple:
+    """Polynomial degrees ``(odd, even)`` of the kernel ``Phi(c)``'s odd and even parts.
+
+    ``INF`` (a large integer) means "not a polynomial", ``-1`` means "identically zero".
+    Used to return exactly 0 for eigenvalues that vanish by symmetry.
+
+    Examples
+    --------
+    >>> kernel_structure("erf", 3, 0.0, "ck")[1]   # odd kernel: even part is zero
+    -1
+    >>> kernel_structure("relu", 1, 0.0, "ntk")[0]  # linear + even
+    1
+    """
+    act = get_activation(activation)
+    kernel = check_kernel_name(kernel)
+    has_bias = bool(np.any(np.asarray(bias_var) != 0))
+    const = (-1, 0) if has_bias else (-1, -1)
+    sig = _add((1, -1), const)
+    theta = sig
+    for _ in range(depth):
+        v = _compose(act.structure, sig)
+        vd = _compose(act.derivative_structure, sig)
+        new_sig = _add(v, const)
+        theta = _add(new_sig, _mul(vd, theta))
+        sig = new_sig
+    return sig if kernel == "ck" else theta
+
+
+def structural_zero(structure: tuple, k: int) -> bool:
+    """True if the degree-``k`` eigenvalue of a kernel with this structure is exactly 0."""
+    odd, even = structure
+    return (k % 2 == 1 and k > odd) or (k % 2 == 0 and k > even)
