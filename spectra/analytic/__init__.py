@@ -15,3 +15,7 @@ __all__ = [
     "kernel_structure",
     "mlp_kernel",
 ]
+from .cube import cube_spectrum, krawtchouk_matrix
+from .spectrum import Spectrum
+
+__all__ += ["cube_spectrum", "krawtchouk_matrix", "Spectrum"]

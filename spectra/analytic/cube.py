@@ -1,0 +1,349 @@
+r"""Exact eigenvalues of MLP kernels on the boolean cube :math:`\{\pm1\}^d`.
+
+Every kernel ``Phi(<x,y>/d)`` on the cube is diagonalized by the Walsh monomials
+``chi_S``; the eigenvalue ``mu_k`` of degree ``k = |S|`` has multiplicity ``C(d, k)`` and
+
+.. math::
+    \mu_k = 2^{-d}\sum_{j=0}^d K_j(k)\,\Phi_j,\qquad \Phi_j = \Phi(1 - 2j/d),\qquad
+    \sum_k K_j(k) s^j = (1-s)^k(1+s)^{d-k}\ \text{(Krawtchouk)} .
+
+Because ``2^{-d} sum_j |K_j(k)| <= 1``, an error ``eps`` in the kernel values moves every
+``mu_k`` by at most ``eps`` (absolute).  Two paths use this:
+
+* **float64** (fast; numba for hyperparameter grids): kernel values in float64, transform
+  by a precomputed float64 Krawtchouk matrix.  Stated tolerance (not certified):
+  ``|error| <= FAST_KERNEL_TOL * (depth + 1) * s_d * max|Phi| + (d + 1) u max|Phi|`` with
+  ``s_d = sqrt(d)`` for kinked activations (the relu duals' square roots amplify rounding
+  near correlation 1) and 1 otherwise; the Hermite-series tolerance is added for
+  activations without a closed form.  The tests check this bound against the exact path.
+* **exact** (certified): kernel values as Arb balls at a working precision ``p``, rounded
+  to integers ``N_j ~ 2^p Phi_j``; the Krawtchouk transform of the integers is done
+  *exactly* with integer polynomial arithmetic (FLINT), via
+  ``sum_j C(d,j) N_j (1-s)^j (1+s)^{d-j} = 2^{d+p} sum_k C(d,k) mu_k s^k``,
+  split in halves recursively.  The result is exact up to the input error, so
+  ``|mu_k - computed| <= max_j (radius_j + 2^{-p-1})``: a certified bound.  The precision
+  is raised until every requested eigenvalue meets ``rtol``.
+
+Eigenvalues that vanish by symmetry (from the odd/even polynomial structure of ``Phi``,
+see :func:`spectra.analytic.kernel_structure`) are returned as exactly 0.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .._validation import check_depth, check_dim, check_kernel_name, check_rtol, check_variance
+from .activations import Activation, get_activation
+from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
+from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
+from .spectrum import Spectrum
+
+__all__ = ["cube_spectrum", "cube_grid_points", "krawtchouk_matrix", "FAST_KERNEL_TOL"]
+
+#: Relative float64 rounding tolerance per layer of the kernel recursion (times u = 2^-53 ...).
+FAST_KERNEL_TOL = 64 * np.finfo(float).eps
+
+
+def cube_grid_points(dim: int) -> np.ndarray:
+    """The values ``c_j = 1 - 2j/d``, ``j = 0..d`` taken by ``<x, y>/d`` on the cube; shape (d+1,)."""
+    d = check_dim(dim)
+    return 1.0 - 2.0 * np.arange(d + 1) / d
+
+
+@lru_cache(maxsize=64)
+def _krawtchouk_rows(d: int, degrees: tuple) -> np.ndarray:
+    """Float64 rows ``M[i, j] = K_j(k_i) / 2^d`` (correctly rounded from exact integers)."""
+    from flint import fmpz_poly
+
+    M = np.empty((len(degrees), d + 1))
+    one_minus, one_plus = fmpz_poly([1, -1]), fmpz_poly([1, 1])
+    den = 1 << d
+    for i, k in enumerate(degrees):
+        coeffs = [int(c) for c in (one_minus**k * one_plus ** (d - k)).coeffs()]
+        coeffs += [0] * (d + 1 - len(coeffs))
+        M[i] = [c / den for c in coeffs]  # int / int is correctly rounded in Python
+    M.setflags(write=False)
+    return M
+
+
+def krawtchouk_matrix(dim: int, degrees=None) -> np.ndarray:
+    """Matrix ``M`` with ``mu = M @ Phi_grid`` on the cube; shape (len(degrees), d+1).
+
+    Examples
+    --------
+    >>> M = krawtchouk_matrix(3)
+    >>> M @ np.ones(4)        # the constant kernel has only a degree-0 eigenvalue
+    array([1., 0., 0., 0.])
+    """
+    d = check_dim(dim)
+    degs = tuple(range(d + 1)) if degrees is None else tuple(int(k) for k in degrees)
+    return _krawtchouk_rows(d, degs)
+
+
+def _exact_transform(a: list) -> list:
+    """Coefficients of ``sum_j a_j (1-s)^j (1+s)^(d-j)`` (exact integers), by halving."""
+    from flint import fmpz_poly
+
+    plus: dict = {}
+    minus: dict = {}
+
+    def P(m):
+        if m not in plus:
+            plus[m] = fmpz_poly([1, 1]) ** m
+        return plus[m]
+
+    def Mn(m):
+        if m not in minus:
+            minus[m] = fmpz_poly([1, -1]) ** m
+        return minus[m]
+
+    def rec(lo, hi):  # sum_{j in [lo, hi)} a_j (1-s)^(j-lo) (1+s)^(hi-1-j)
+        if hi - lo == 1:
+            return fmpz_poly([a[lo]])
+        mid = (lo + hi) // 2
+        return rec(lo, mid) * P(hi - mid) + rec(mid, hi) * Mn(mid - lo)
+
+    d = len(a) - 1
+    coeffs = [int(c) for c in rec(0, d + 1).coeffs()]
+    return coeffs + [0] * (d + 1 - len(coeffs))
+
+
+def _float_transform(phi: np.ndarray, degrees) -> dict:
+    """``mu_k`` of float64 kernel values, transformed exactly and rounded once to float64.
+
+    Few degrees: float64 Krawtchouk rows (error <= (d+1) u max|Phi|).  Many degrees: the float
+    values are exact dyadic numbers, so they are scaled to integers and sent through the exact
+    integer transform (no rounding at all until the final division).
+    """
+    d = phi.size - 1
+    degrees = tuple(sorted(set(int(k) for k in degrees)))
+    if len(degrees) <= 32:
+        return dict(zip(degrees, krawtchouk_matrix(d, degrees) @ phi))
+    parts = [math.frexp(float(x)) for x in phi]
+    e_min = min(e for _, e in parts) - 53
+    ints = [int(m * (1 << 53)) << (e - 53 - e_min) for m, e in parts]
+    coeffs = _exact_transform([math.comb(d, j) * n for j, n in enumerate(ints)])
+    out = {}
+    for k in degrees:
+        num, den = coeffs[k], math.comb(d, k) << d
+        if e_min >= 0:
+            out[k] = (num << e_min) / den
+        else:
+            out[k] = num / (den << -e_min)
+    return out
+
+
+def _parse_degrees(degrees, d: int) -> np.ndarray:
+    if degrees is None:
+        return np.arange(d + 1)
+    degs = np.atleast_1d(np.asarray(degrees))
+    if degs.size == 0:
+        raise ValueError("degrees must not be empty")
+    if not np.issubdtype(degs.dtype, np.integer):
+        if np.issubdtype(degs.dtype, np.floating) and np.all(np.isfinite(degs)) and np.all(degs == np.round(degs)):
+            degs = degs.astype(int)
+        else:
+            raise TypeError(f"degrees must be integers in [0, {d}], got {degrees!r}")
+    if np.any(degs < 0) or np.any(degs > d):
+        raise ValueError(f"degrees must be integers in [0, dim={d}], got {degs.tolist()}")
+    return degs.astype(int)
+
+
+def _fast_tolerance(act: Activation, depth: int, d: int, wv: float, bv: float, phi_max: float) -> float:
+    s = math.sqrt(d) if act.kinked else 1.0
+    tol = FAST_KERNEL_TOL * (depth + 1) * s * phi_max + (d + 1) * np.finfo(float).eps * phi_max
+    if act.hermite is not None:
+        # the Hermite tolerance is relative to E[phi^2]; each layer scales it by at most w * (1 + ...)
+        q = wv + bv
+        hv, hd = act.hermite
+        tol += (depth + 1) * max(wv, 1.0) ** (depth + 1) * (hv.error_bound([q], [q]) + hd.error_bound([q], [q])) * max(phi_max, 1.0)
+    return tol
+
+
+def _fast_values(act, depth, wv, bv, kernel, d):
+    c = cube_grid_points(d)
+    vals = None
+    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, 1.0, 1.0):
+        vals = ck if kernel == "ck" else ntk
+    return np.asarray(vals, dtype=float)
+
+
+def _exact_balls(act, depth, wv, bv, kernel, d, prec):
+    """Certified eigenvalue balls for all degrees 0..d at working precision ``prec``."""
+    from flint import arb, fmpz
+
+    with working_precision(prec):
+        cs = [arb(d - 2 * j) / d for j in range(d + 1)]
+        vals = kernel_values_arb(cs, act, depth, wv, bv, kernel, diag_index=0)
+        p = prec + 8
+        err = arb(0)
+        ints = []
+        for v in vals:
+            if not v.is_finite():
+                raise ArithmeticError("non-finite kernel ball; precision too low")
+            ints.append(to_fixed_point(v, p))
+            err = err.max(v.rad())
+        err = err + arb(2) ** (-p - 1)
+        a = [math.comb(d, j) * n for j, n in enumerate(ints)]
+        coeffs = _exact_transform(a)
+        scale = arb(2) ** (d + p)
+        balls = []
+        for k, ck in enumerate(coeffs):
+            mu = arb(fmpz(ck)) / (scale * math.comb(d, k))
+            balls.append(mu + arb(0, err))
+        trace = vals[0]
+    return balls, trace
+
+
+def _initial_precision(d, degs, rtol, phi1):
+    """A guess of the bits needed: log2(Phi(1) / mu_k) with mu_k ~ k!/d^k /(k+2)^2, plus target bits."""
+    need = 0.0
+    for k in degs:
+        k = int(k)
+        lg = math.lgamma(k + 1) - k * math.log(d) - 2 * math.log(k + 2)
+        need = max(need, -lg / math.log(2))
+    return int(need + math.log2(max(phi1, 1.0)) - math.log2(rtol) + 64)
+
+
+def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0,
+                  kernel: str = "ntk", *, degrees=None, rtol: float = 1e-12, precision="auto") -> Spectrum:
+    r"""Eigenvalues ``mu_k`` of the MLP CK or NTK on the boolean cube, with guarantees.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension ``d >= 1``.
+    activation : str or Activation
+        See :func:`spectra.analytic.available_activations`.
+    depth : int
+        Number of nonlinear layers ``L >= 0``.
+    weight_var, bias_var : float
+        ``sigma_w^2 > 0``, ``sigma_b^2 >= 0`` (NTK parametrization; first-layer covariance
+        ``sigma_w^2 <x,y>/d + sigma_b^2``).
+    kernel : {"ntk", "ck"}
+    degrees : sequence of int, optional
+        Degrees in ``[0, d]``; default all.
+    rtol : float
+        Target relative accuracy of every returned eigenvalue (default 1e-12).
+    precision : "auto", "float64" or int
+        ``"auto"`` picks the cheapest path meeting ``rtol`` per degree (float64 where its
+        tolerance suffices, else certified Arb with automatically raised precision);
+        ``"float64"`` forces the fast path and reports its tolerance; an integer forces the
+        exact path at that many bits and reports the certified bound, whatever it is.
+
+    Returns
+    -------
+    Spectrum
+        With ``domain="cube"``, multiplicities ``C(d, k)``, certified bounds where
+        ``method == "arb"``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For ``dim < 1``, negative or NaN variances, ``depth < 0``, unknown activation or
+        kernel, degrees outside ``[0, d]``.
+
+    Examples
+    --------
+    >>> s = cube_spectrum(7, "relu", depth=1, weight_var=2.0, bias_var=0.0, kernel="ck", degrees=[0, 1, 2, 3])
+    >>> [round(float(x), 10) for x in s.eigenvalues]
+    [0.6840221815, 0.1428571429, 0.0141, 0.0]
+    >>> s = cube_spectrum(128, "relu", depth=2, kernel="ntk", degrees=[128])
+    >>> s.log10_eigenvalues[0] < -50 and s.rel_error_bound[0] <= 1e-12
+    True
+    """
+    d = check_dim(dim)
+    act = get_activation(activation)
+    depth = check_depth(depth)
+    kernel = check_kernel_name(kernel)
+    wv = check_variance(weight_var, "weight_var", positive=True)
+    bv = check_variance(bias_var, "bias_var")
+    if not (np.ndim(wv) == 0 and np.ndim(bv) == 0):
+        raise TypeError("cube_spectrum takes scalar variances; use cube_spectrum_grid for grids")
+    rtol = check_rtol(rtol)
+    degs = _parse_degrees(degrees, d)
+    if not (precision == "auto" or precision == "float64" or isinstance(precision, (int, np.integer))):
+        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
+    if isinstance(precision, (int, np.integer)) and not isinstance(precision, bool) and precision < 53:
+        raise ValueError(f"precision must be >= 53 bits, got {precision}")
+
+    struct = kernel_structure(act, depth, bv, kernel)
+    zero = np.array([structural_zero(struct, int(k)) for k in degs])
+
+    # --- fast path: float64 kernel values, float64 Krawtchouk rows
+    phi = _fast_values(act, depth, wv, bv, kernel, d)
+    phi_max = float(np.max(np.abs(phi)))
+    tol_abs = _fast_tolerance(act, depth, d, wv, bv, phi_max)
+    all_degs = tuple(sorted(set(int(k) for k in degs) | ({0, 1} if d >= 1 else {0})))
+    mu_fast = _float_transform(phi, all_degs)
+    trace = float(phi[0])
+
+    n = len(degs)
+    eig = np.zeros(n)
+    log10 = np.full(n, -np.inf)
+    exact: list = [None] * n
+    rel = np.zeros(n)
+    cert = np.ones(n, dtype=bool)
+    method = ["zero"] * n
+    need_exact = []
+    import mpmath
+
+    for i, k in enumerate(degs):
+        if zero[i]:
+            exact[i] = mpmath.mpf(0)
+            continue
+        m = mu_fast[int(k)]
+        r = tol_abs / (m - tol_abs) if m > tol_abs else math.inf
+        if precision == "float64" or (precision == "auto" and (r <= rtol or not act.exact)):
+            eig[i], rel[i], cert[i], method[i] = m, r, False, "float64"
+            log10[i] = math.log10(m) if m > 0 else (-np.inf if m == 0 else np.nan)
+            exact[i] = mpmath.mpf(m)
+        else:
+            need_exact.append(i)
+
+    if need_exact and not act.exact and precision != "float64":
+        # no closed form: transform the float64 kernel values exactly and report the stated bound
+        need_exact = []
+
+    if need_exact:
+        prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(d, degs[need_exact], rtol, abs(trace))
+        while True:
+            try:
+                balls, trace_ball = _exact_balls(act, depth, wv, bv, kernel, d, prec)
+            except ArithmeticError:
+                balls = None
+            if balls is None:
+                ok, worst_extra = False, prec
+            else:
+                ok, worst_extra = True, 0
+                for i in need_exact:
+                    r = arb_rel_error(balls[int(degs[i])])
+                    if r > rtol:
+                        ok = False
+                        worst_extra = max(worst_extra, prec if not math.isfinite(r) else int(math.log2(r / rtol)) + 16)
+            if ok or isinstance(precision, (int, np.integer)) or prec >= MAX_PRECISION:
+                break
+            prec = min(prec + worst_extra, MAX_PRECISION)
+        if balls is None:
+            raise ArithmeticError(f"could not evaluate the kernel at {prec} bits")
+        for i in need_exact:
+            b = balls[int(degs[i])]
+            exact[i] = arb_to_mpf(b)
+            eig[i] = float(exact[i])
+            log10[i] = arb_log10(b)
+            rel[i] = arb_rel_error(b)
+            method[i] = f"arb@{prec}"
+        trace = float(arb_to_mpf(trace_ball))
+
+    # fractional variance = C(d,k) mu_k / Phi(1), in log space so huge C(d,k) cannot overflow
+    mult = [math.comb(d, int(k)) for k in degs]
+    fv = np.zeros(n)
+    for i in range(n):
+        if np.isfinite(log10[i]) and trace > 0:
+            fv[i] = 10.0 ** (log10[i] + math.log10(mult[i]) - math.log10(trace))
+    top = max(mu_fast.get(0, 0.0), mu_fast.get(1, 0.0))
+    max_lr = 2.0 / top if top > 0 else None
+    params = dict(activation=act.name, depth=depth, weight_var=float(wv), bias_var=float(bv), kernel=kernel)
+    return Spectrum("cube", d, degs, eig, log10, exact, mult, fv, rel, cert, method, trace, max_lr, params)

@@ -1,0 +1,71 @@
+"""Arbitrary-precision helpers: working precision, Arb <-> mpmath, fixed-point conversion.
+
+All certified numbers in ``spectra`` are Arb balls (python-flint): a midpoint and a
+radius that provably contains the exact value.  This module converts them to the forms
+users see (mpmath numbers, float64, log10) without losing the guarantee.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+__all__ = ["working_precision", "arb_to_mpf", "arb_log10", "arb_rel_error", "to_fixed_point", "MAX_PRECISION"]
+
+#: Largest working precision (bits) the automatic path will use before reporting a bound instead.
+MAX_PRECISION = 1 << 17
+
+
+@contextmanager
+def working_precision(bits: int):
+    """Temporarily set python-flint's working precision (in bits)."""
+    from flint import ctx
+
+    old = ctx.prec
+    ctx.prec = int(bits)
+    try:
+        yield
+    finally:
+        ctx.prec = old
+
+
+def arb_to_mpf(x):
+    """Midpoint of an Arb ball as an exact ``mpmath.mpf`` (no rounding, no underflow)."""
+    import mpmath
+
+    man, exp = x.mid().man_exp()
+    return mpmath.mpf((int(man), int(exp)))
+
+
+def arb_log10(x) -> float:
+    """``log10`` of a positive ball's midpoint as a float (valid far below float64's range)."""
+    man, exp = x.mid().man_exp()
+    man, exp = int(man), int(exp)
+    if man <= 0:
+        return float("-inf") if man == 0 else float("nan")
+    # man * 2^exp with man possibly huge: log10 via bit length to keep full double accuracy
+    shift = max(man.bit_length() - 60, 0)
+    return math.log10(man >> shift) + (exp + shift) * math.log10(2.0)
+
+
+def arb_rel_error(x) -> float:
+    """Upper bound on ``|mid - exact| / |exact|`` for a ball ``x``; ``inf`` if it contains 0."""
+    from flint import arb
+
+    rad = x.rad()
+    lo = abs(x.mid()) - rad
+    if not (lo > 0):
+        return math.inf
+    r = (arb(rad) / lo).upper()
+    man, exp = r.mid().man_exp()
+    return math.ldexp(float(int(man)), int(exp)) if int(man) else 0.0
+
+
+def to_fixed_point(x, p: int):
+    """Round the midpoint of ``x`` to an integer ``N`` with ``|x - N 2^-p| <= rad(x) + 2^(-p-1)``."""
+    man, exp = x.mid().man_exp()
+    man, exp = int(man), int(exp)
+    s = exp + p
+    if s >= 0:
+        return man << s
+    s = -s
+    return (man + (1 << (s - 1))) >> s
