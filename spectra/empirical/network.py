@@ -1,0 +1,261 @@
+r"""A numpy multilayer perceptron with exactly the analytic conventions.
+
+NTK parametrization (``formulas.md`` §2.1), all raw parameters ``N(0, 1)``:
+
+.. math::
+    h^1 = \frac{\sigma_w}{\sqrt d} W^1 x + \sigma_b b^1,\qquad
+    h^{l+1} = \frac{\sigma_w}{\sqrt{n_l}} W^{l+1}\phi(h^l) + \sigma_b b^{l+1},\qquad
+    f(x) = h^{L+1}.
+
+Standard parametrization (§2.4): ``h^{l+1} = W^{l+1} phi(h^l) + b^{l+1}`` with
+``W ~ N(0, sigma_w^2/n_l)``, ``b ~ N(0, sigma_b^2)``; the biases are trainable parameters (the
+``1_bias = 1`` case of §2.4) even when ``sigma_b^2 = 0``.
+
+``depth`` ``L`` is the number of hidden (nonlinear) layers; ``L = 0`` is the linear model.
+Forward and backward passes are plain BLAS matrix products; no autodiff.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validation import check_depth, check_dim, check_finite_array, check_int, check_variance
+
+__all__ = ["MLP"]
+
+_PARAMETRIZATIONS = ("ntk", "standard")
+
+
+class MLP:
+    """Fully connected network ``R^dim -> R^n_outputs`` with ``depth`` hidden layers.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension ``d``.
+    width : int
+        Width ``n_l`` of every hidden layer (``>= 1``).
+    depth : int
+        Number of hidden (nonlinear) layers ``L >= 0``.
+    activation : str or Activation
+        Any name accepted by :func:`spectra.analytic.get_activation`.
+    weight_var, bias_var : float
+        ``sigma_w^2 > 0`` and ``sigma_b^2 >= 0``.
+    seed : int
+        Seed of the initialization (parameters are drawn layer by layer, ``W`` then ``b``).
+    n_outputs : int
+        Number of outputs.
+    parametrization : {"ntk", "standard"}
+    dtype : numpy float dtype
+        ``np.float64`` or ``np.float32``.
+
+    Attributes
+    ----------
+    params : list of ndarray
+        ``[W1, b1, ..., W_{L+1}, b_{L+1}]``, the live arrays; ``W_l`` has shape
+        ``(fan_out, fan_in)``, ``b_l`` shape ``(fan_out,)``.
+    layer_names : list of str
+        ``["W1", "b1", ...]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = MLP(3, 16, depth=2, activation="relu", seed=0)
+    >>> X = np.ones((4, 3))
+    >>> net(X).shape
+    (4, 1)
+    >>> net.ntk_gram(X).shape
+    (4, 4)
+    >>> net.n_params == 3 * 16 + 16 + 16 * 16 + 16 + 16 + 1
+    True
+    """
+
+    def __init__(self, dim: int, width: int, depth: int, activation="relu", weight_var=2.0, bias_var=0.0, *,
+                 seed=0, n_outputs: int = 1, parametrization: str = "ntk", dtype=np.float64):
+        from ..analytic import get_activation
+
+        self.dim = check_dim(dim)
+        self.width = check_int(width, "width", minimum=1)
+        self.depth = check_depth(depth)
+        self.activation = get_activation(activation)
+        self.weight_var = float(check_variance(weight_var, "weight_var", positive=True))
+        self.bias_var = float(check_variance(bias_var, "bias_var"))
+        if np.ndim(weight_var) or np.ndim(bias_var):
+            raise TypeError("weight_var and bias_var must be scalars for a network")
+        self.n_outputs = check_int(n_outputs, "n_outputs", minimum=1)
+        if not isinstance(parametrization, str) or parametrization.lower() not in _PARAMETRIZATIONS:
+            raise ValueError(f"parametrization must be 'ntk' or 'standard', got {parametrization!r}")
+        self.parametrization = parametrization.lower()
+        dt = np.dtype(dtype)
+        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {dt}")
+        self.dtype = dt
+        self.seed = seed
+        self.sizes = [self.dim] + [self.width] * self.depth + [self.n_outputs]
+        self.layer_names = [f"{p}{l}" for l in range(1, self.depth + 2) for p in ("W", "b")]
+        sw, sb = math.sqrt(self.weight_var), math.sqrt(self.bias_var)
+        # multipliers applied in the forward pass (w_scale * W a + b_scale * b)
+        if self.parametrization == "ntk":
+            self._w_scale = [sw / math.sqrt(fan_in) for fan_in in self.sizes[:-1]]
+            self._b_scale = [sb] * (self.depth + 1)
+        else:
+            self._w_scale = [1.0] * (self.depth + 1)
+            self._b_scale = [1.0] * (self.depth + 1)
+        rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+        self.params: list[np.ndarray] = []
+        for l in range(self.depth + 1):
+            fan_in, fan_out = self.sizes[l], self.sizes[l + 1]
+            W = rng.standard_normal((fan_out, fan_in))
+            b = rng.standard_normal(fan_out)
+            if self.parametrization == "standard":
+                W *= sw / math.sqrt(fan_in)
+                b *= sb
+            self.params += [W.astype(dt), b.astype(dt)]
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def n_params(self) -> int:
+        """Total number of scalar parameters."""
+        return int(sum(p.size for p in self.params))
+
+    def set_params(self, params) -> None:
+        """Replace the parameters (copied into the live arrays; shapes must match)."""
+        params = list(params)
+        if len(params) != len(self.params):
+            raise ValueError(f"params must be a list of {len(self.params)} arrays, got {len(params)}")
+        for name, old, new in zip(self.layer_names, self.params, params):
+            new = np.asarray(new)
+            if new.shape != old.shape:
+                raise ValueError(f"params[{name}] must have shape {old.shape}, got {new.shape}")
+            if not np.all(np.isfinite(new)):
+                raise ValueError(f"params[{name}] must be finite")
+            old[...] = new
+
+    def __repr__(self) -> str:
+        return (f"MLP(dim={self.dim}, width={self.width}, depth={self.depth}, activation={self.activation.name!r}, "
+                f"weight_var={self.weight_var}, bias_var={self.bias_var}, n_outputs={self.n_outputs}, "
+                f"parametrization={self.parametrization!r}, dtype={self.dtype.name})")
+
+    # ------------------------------------------------------------------ input checks
+    def _check_X(self, X, name: str = "X") -> np.ndarray:
+        if isinstance(X, np.ndarray) and X.dtype == self.dtype and X.ndim == 2:
+            arr = X
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} must be finite (no NaN or inf)")
+        else:
+            arr = check_finite_array(X, name, ndim=2, dtype=self.dtype)
+        if arr.shape[1] != self.dim:
+            raise ValueError(f"{name} must have shape (n, {self.dim}) for this network (dim={self.dim}), "
+                             f"got {arr.shape}")
+        return arr
+
+    def _phi(self, H):
+        return np.asarray(self.activation.fn(H), dtype=self.dtype)
+
+    def _dphi(self, H):
+        return np.asarray(self.activation.derivative(H), dtype=self.dtype)
+
+    # ------------------------------------------------------------------ passes
+    def _forward(self, X):
+        """Return (output, pre-activations [H1..HL], post-activations [A0=X, A1..AL])."""
+        A = [X]
+        H = []
+        a = X
+        for l in range(self.depth + 1):
+            W, b = self.params[2 * l], self.params[2 * l + 1]
+            h = a @ W.T
+            if self._w_scale[l] != 1.0:
+                h *= self.dtype.type(self._w_scale[l])
+            if self._b_scale[l] != 0.0:
+                h += self.dtype.type(self._b_scale[l]) * b
+            if l == self.depth:
+                return h, H, A
+            H.append(h)
+            a = self._phi(h)
+            A.append(a)
+        raise AssertionError("unreachable")
+
+    def __call__(self, X) -> np.ndarray:
+        """Network outputs, shape ``(n, n_outputs)`` (also for a scalar output)."""
+        return self._forward(self._check_X(X))[0]
+
+    def forward(self, X):
+        """Outputs ``(n, n_outputs)`` and a cache for :meth:`backward`."""
+        X = self._check_X(X)
+        out, H, A = self._forward(X)
+        return out, (H, A)
+
+    def features(self, X) -> np.ndarray:
+        """Last hidden layer post-activations ``phi(h^L)``, shape ``(n, width)``; the inputs if ``L = 0``."""
+        return self._forward(self._check_X(X))[2][-1]
+
+    def backward(self, cache, grad_out) -> list:
+        """Gradients of a loss w.r.t. :attr:`params`, summed over the samples.
+
+        Parameters
+        ----------
+        cache : object
+            Second return value of :meth:`forward`.
+        grad_out : array_like, shape (n, n_outputs)
+            ``d loss / d out``.
+
+        Returns
+        -------
+        list of ndarray
+            Same shapes and order as :attr:`params`.
+        """
+        H, A = cache
+        n = A[0].shape[0]
+        G = np.asarray(grad_out, dtype=self.dtype)
+        if G.ndim == 1 and self.n_outputs == 1:
+            G = G[:, None]
+        if G.shape != (n, self.n_outputs):
+            raise ValueError(f"grad_out must have shape ({n}, {self.n_outputs}), got {G.shape}")
+        grads: list = [None] * len(self.params)
+        delta = G  # d loss / d h^{l+1}
+        for l in range(self.depth, -1, -1):
+            ws, bs = self.dtype.type(self._w_scale[l]), self.dtype.type(self._b_scale[l])
+            grads[2 * l] = (delta.T @ A[l]) * ws
+            grads[2 * l + 1] = delta.sum(axis=0) * bs
+            if l > 0:
+                delta = (delta @ self.params[2 * l]) * ws
+                delta *= self._dphi(H[l - 1])
+        return grads
+
+    def _layer_signals(self, X, outputs):
+        """Per-layer inputs and backward signals for the structured NTK.
+
+        Returns ``A`` (list over layers l = 1..L+1 of the layer input ``phi(h^{l-1})``, shape
+        ``(n, n_{l-1})``) and ``D`` (``D[c][l]`` = ``d f_c / d h^l`` for hidden layers, shape
+        ``(n, n_l)``; ``None`` for the output layer whose signal is the unit vector ``e_c``).
+        """
+        _, H, A = self._forward(X)
+        dphi = [self._dphi(h) for h in H]
+        D = []
+        for c in outputs:
+            Dc = [None] * (self.depth + 1)
+            delta = None
+            for l in range(self.depth, 0, -1):
+                ws = self.dtype.type(self._w_scale[l])
+                if delta is None:  # output layer: d f_c / d h^L = ws * W_{L+1}[c] * phi'(h^L)
+                    delta = (ws * self.params[2 * l][c])[None, :] * dphi[l - 1]
+                else:
+                    delta = (delta @ self.params[2 * l]) * ws
+                    delta *= dphi[l - 1]
+                Dc[l - 1] = delta
+            D.append(Dc)
+        return A, D
+
+    # ------------------------------------------------------------------ kernels
+    def ntk_gram(self, X, X2=None, *, per_layer: bool = False, output=None, chunk_size=None):
+        """Empirical NTK Gram matrix; see :func:`spectra.empirical.measured_kernels.empirical_ntk`."""
+        from .measured_kernels import empirical_ntk
+
+        return empirical_ntk(self, X, X2, per_layer=per_layer, output=output, chunk_size=chunk_size)
+
+    def ck_gram(self, X, X2=None, *, chunk_size=None):
+        """Empirical CK ``sigma_w^2/n_L phi(h^L) phi(h^L)^T + sigma_b^2``, shape ``(n, n2)``."""
+        from .measured_kernels import empirical_ck
+
+        return empirical_ck(self, X, X2, chunk_size=chunk_size)
