@@ -4,4 +4,17 @@ Read in this order: ``data`` (samplers, targets) -> ``network`` (numpy MLP) -> `
 -> ``measured_kernels`` (empirical CK/NTK Grams) -> ``projections`` (onto Walsh monomials and
 spherical harmonics) -> ``metrics`` and ``random_matrix`` (comparisons).
 """
-__all__: list = []
+from .data import (cube_points, random_cube_polynomial, sample_gaussian, sample_inputs, sample_sphere,
+                   spherical_harmonic_target, teacher_target, walsh_monomial)
+from .measured_kernels import empirical_ck, empirical_ntk
+from .network import MLP
+from .projections import (cube_degree_spectrum, fwht, gegenbauer, harmonic_multiplicity, matched_eigenvalues,
+                          sphere_degree_projections, walsh_coefficients, walsh_degree_energy)
+
+__all__: list = [
+    "cube_points", "sample_sphere", "sample_gaussian", "sample_inputs", "walsh_monomial",
+    "random_cube_polynomial", "spherical_harmonic_target", "teacher_target",
+    "MLP", "empirical_ntk", "empirical_ck",
+    "fwht", "walsh_coefficients", "walsh_degree_energy", "cube_degree_spectrum", "gegenbauer",
+    "harmonic_multiplicity", "sphere_degree_projections", "matched_eigenvalues",
+]
