@@ -19,3 +19,6 @@ from .cube import cube_spectrum, krawtchouk_matrix
 from .spectrum import Spectrum
 
 __all__ += ["cube_spectrum", "krawtchouk_matrix", "Spectrum"]
+from .cube_grid import CubeGrid, cube_spectrum_grid, load_cube_grid
+
+__all__ += ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
