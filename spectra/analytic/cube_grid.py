@@ -162,22 +162,22 @@ def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_va
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[f"fractional_variance_{name}"][:, start:stop] = np.where(tr[..., None] > 0, comb * mu / tr[..., None], 0.0)
             out[f"abs_error_bound_{name}"][:, start:stop] = tol[..., None]
-    # exact zeros by symmetry (bias-free odd/even kernels): same rule as cube_spectrum
+    # exact zeros by symmetry (odd/even or polynomial kernels): same rule as cube_spectrum
     from .kernels import kernel_structure, structural_zero
 
     for name in ("ck", "ntk"):
-        zero_b = bv == 0
-        if np.any(zero_b):
-            st = kernel_structure(act, 0, 0.0, name)
+        arr = out[f"eigenvalues_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
+        fv = out[f"fractional_variance_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
+        for has_bias in (False, True):
+            cols = (bv > 0) if has_bias else (bv == 0)
+            if not np.any(cols):
+                continue
             for depth in range(L + 1):
-                st = kernel_structure(act, depth, 0.0, name)
-                zk = [k for k in range(K + 1) if structural_zero(st, k)]
-                if zk:
-                    arr = out[f"eigenvalues_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
-                    fv = out[f"fractional_variance_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
-                    for k in zk:
-                        arr[depth][:, zero_b, k] = 0.0
-                        fv[depth][:, zero_b, k] = 0.0
+                st = kernel_structure(act, depth, 1.0 if has_bias else 0.0, name)
+                for k in range(K + 1):
+                    if structural_zero(st, k):
+                        arr[depth][:, cols, k] = 0.0
+                        fv[depth][:, cols, k] = 0.0
     shaped = {}
     for k, v in out.items():
         shaped[k] = v.reshape((L + 1, wv.size, bv.size) + v.shape[2:])
