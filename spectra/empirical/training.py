@@ -416,7 +416,7 @@ def log_spaced_steps(n_steps: int, n_records: int = 40, *, linear: int = 0) -> n
     Examples
     --------
     >>> log_spaced_steps(100, 5).tolist()
-    [0, 1, 3, 10, 31, 100]
+    [0, 1, 3, 10, 32, 100]
     """
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     n_records = check_int(n_records, "n_records", minimum=1)
