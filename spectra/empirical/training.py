@@ -771,9 +771,9 @@ def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", lo
             if need_full:
                 out_full, cache_full = net.forward(X)
                 if step in rec:
-                    if not np.all(np.isfinite(out_full)):
+                    if not (np.all(np.isfinite(out_full)) and math.isfinite(loss_fn(out_full, Y)[0])):
                         diverged = True
-                        message = (f"training diverged: non-finite outputs at step {step} (lr={cur_lr:.4g}); "
+                        message = (f"training diverged: non-finite outputs or loss at step {step} (lr={cur_lr:.4g}); "
                                    f"kept {len(snaps['steps'])} snapshots recorded before")
                         break
                     snapshot(step, out_full, cur_lr)
