@@ -22,3 +22,6 @@ __all__ += ["cube_spectrum", "krawtchouk_matrix", "Spectrum"]
 from .cube_grid import CubeGrid, cube_spectrum_grid, load_cube_grid
 
 __all__ += ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
+from .sphere import sphere_multiplicity, sphere_spectrum
+
+__all__ += ["sphere_spectrum", "sphere_multiplicity"]
