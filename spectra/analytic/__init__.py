@@ -25,3 +25,6 @@ __all__ += ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
 from .sphere import sphere_multiplicity, sphere_spectrum
 
 __all__ += ["sphere_spectrum", "sphere_multiplicity"]
+from .gaussian import gaussian_spectrum
+
+__all__ += ["gaussian_spectrum"]
