@@ -28,3 +28,6 @@ __all__ += ["sphere_spectrum", "sphere_multiplicity"]
 from .gaussian import gaussian_spectrum
 
 __all__ += ["gaussian_spectrum"]
+from .equivalence import EquivalenceResult, domain_equivalence, kernel_taylor_derivatives
+
+__all__ += ["domain_equivalence", "kernel_taylor_derivatives", "EquivalenceResult"]

@@ -1,0 +1,195 @@
+r"""High-dimensional equivalence of the cube, sphere and Gaussian spectra: ``d^k mu_k -> Phi^{(k)}(0)``.
+
+For a fixed degree ``k`` and growing ``d``, the degree-``k`` eigenvalue on each of the three
+domains behaves like ``Phi^{(k)}(0) / d^k`` (formulas §6.3; Yang & Salman's equivalence).  This
+module computes
+
+* ``Phi^{(k)}(0)`` from high-precision Taylor coefficients: ``mpmath.taylor`` (finite differences
+  at a step tied to the working precision) applied to the kernel evaluated in Arb balls at
+  ``mpmath``'s working precision + 64 bits, so the 20 printed digits are correct;
+* ``d^k mu_k`` on the cube (:func:`cube_spectrum`), the sphere (:func:`sphere_spectrum`) and the
+  Gaussian (top radial eigenvalue of block ``k``, :func:`gaussian_spectrum`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_depth, check_dim, check_int, check_kernel_name, check_rtol, check_variance
+from .activations import get_activation
+from .kernels import kernel_values_arb
+
+__all__ = ["kernel_taylor_derivatives", "domain_equivalence", "EquivalenceResult", "DEFAULT_DIMS"]
+
+#: Dimensions of the default sweep: 8, 16, ..., 4096.
+DEFAULT_DIMS = tuple(2**j for j in range(3, 13))
+DOMAINS = ("cube", "sphere", "gaussian")
+
+
+def kernel_taylor_derivatives(activation="erf", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.5,
+                              kernel: str = "ck", max_order: int = 4, *, dps: int = 30) -> list:
+    r"""Derivatives ``Phi^{(k)}(0)``, ``k = 0..max_order``, as ``mpmath.mpf`` correct to ~``dps`` digits.
+
+    ``Phi(c)`` is the kernel on the unit-normalised sphere/cube (``norm_x = norm_y = 1``); it is
+    analytic on ``|c| < 1`` for every activation with a closed-form dual.
+
+    Examples
+    --------
+    >>> [round(float(x), 4) for x in kernel_taylor_derivatives("erf", 2, 2.0, 0.5, "ck", 4)]
+    [0.9099, 0.5126, 0.1274, 0.3888, 0.5867]
+    """
+    import mpmath
+    from flint import arb
+
+    from .precision import arb_to_mpf, working_precision
+
+    act = get_activation(activation)
+    if not act.exact:
+        raise ValueError(f"activation {act.name!r} has no closed-form dual: Taylor coefficients need the exact kernel")
+    depth = check_depth(depth)
+    kernel = check_kernel_name(kernel)
+    wv = check_variance(weight_var, "weight_var", positive=True)
+    bv = check_variance(bias_var, "bias_var")
+    n = check_int(max_order, "max_order", minimum=0)
+    dps = check_int(dps, "dps", minimum=5)
+
+    def f(c):
+        with working_precision(mpmath.mp.prec + 64):
+            x = arb(mpmath.nstr(c, mpmath.mp.dps + 10)) if not isinstance(c, (int, float)) else arb(c)
+            return arb_to_mpf(kernel_values_arb([x], act, depth, wv, bv, kernel)[0])
+
+    with mpmath.workdps(dps * (n + 2) + 20):
+        coeffs = mpmath.taylor(f, 0, n)
+        return [+(coeffs[k] * mpmath.factorial(k)) for k in range(n + 1)]
+
+
+@dataclass
+class EquivalenceResult:
+    """``d^k mu_k`` per domain against ``Phi^{(k)}(0)``.
+
+    Attributes
+    ----------
+    dims : ndarray of int, shape (nd,)
+    degrees : ndarray of int, shape (nk,)
+    phi_derivatives : ndarray of float, shape (nk,)
+        ``Phi^{(k)}(0)``.
+    scaled : dict domain -> ndarray of float, shape (nd, nk)
+        ``d^k mu_k`` (Gaussian: top radial eigenvalue of block ``k``).
+    params : dict
+    """
+
+    dims: np.ndarray
+    degrees: np.ndarray
+    phi_derivatives: np.ndarray
+    scaled: dict
+    params: dict = field(default_factory=dict)
+
+    def errors(self, domain: str) -> np.ndarray:
+        """``|d^k mu_k - Phi^{(k)}(0)|``, shape (nd, nk)."""
+        return np.abs(self.scaled[domain] - self.phi_derivatives[None, :])
+
+    def to_dict(self) -> dict:
+        return dict(params=self.params, dims=[int(d) for d in self.dims], degrees=[int(k) for k in self.degrees],
+                    phi_derivatives=[float(x) for x in self.phi_derivatives],
+                    scaled={k: v.tolist() for k, v in self.scaled.items()})
+
+    def to_table(self) -> str:
+        p = self.params
+        lines = [f"d^k mu_k -> Phi^(k)(0): {p.get('kernel', '').upper()} {p.get('activation')} L={p.get('depth')} "
+                 f"weight_var={p.get('weight_var')} bias_var={p.get('bias_var')}",
+                 "Phi^(k)(0): " + "  ".join(f"k={k}: {v:.10g}" for k, v in zip(self.degrees, self.phi_derivatives))]
+        doms = list(self.scaled)
+        head = f"{'d':>6} " + " ".join(f"{'k=' + str(k) + ' ' + '/'.join(x[:5] for x in doms):>30}" for k in self.degrees)
+        lines.append(head)
+        for i, d in enumerate(self.dims):
+            cells = ["/".join(f"{self.scaled[dom][i, j]:.6g}" for dom in doms) for j in range(len(self.degrees))]
+            lines.append(f"{int(d):>6} " + " ".join(f"{c:>30}" for c in cells))
+        return "\n".join(lines)
+
+    def plot(self, path=None):
+        """``d^k mu_k`` against ``d`` (log x) per degree, one panel per degree, with ``Phi^{(k)}(0)`` dashed."""
+        from .._plotting import plt_or_raise
+
+        plt = plt_or_raise()
+        nk = len(self.degrees)
+        fig, axes = plt.subplots(1, nk, figsize=(3.0 * nk, 3.2), squeeze=False)
+        marks = {"cube": "s-", "sphere": "o-", "gaussian": "^-"}
+        for j, k in enumerate(self.degrees):
+            ax = axes[0, j]
+            for dom, vals in self.scaled.items():
+                ax.plot(self.dims, vals[:, j], marks.get(dom, ".-"), ms=3, label=dom)
+            ax.axhline(self.phi_derivatives[j], color="k", ls="--", lw=1, label=r"$\Phi^{(k)}(0)$")
+            ax.set_xscale("log", base=2)
+            ax.set_title(f"k = {int(k)}", fontsize=9)
+            ax.set_xlabel("d")
+            ax.grid(alpha=0.3)
+        axes[0, 0].set_ylabel(r"$d^k\mu_k$")
+        axes[0, 0].legend(fontsize=7)
+        p = self.params
+        fig.suptitle(f"{p.get('kernel', '').upper()} {p.get('activation')} L={p.get('depth')}, "
+                     f"$\\sigma_w^2$={p.get('weight_var')}, $\\sigma_b^2$={p.get('bias_var')}", fontsize=10)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=130)
+            plt.close(fig)
+        return fig
+
+
+def domain_equivalence(activation="erf", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.5,
+                       kernel: str = "ck", *, max_degree: int = 4, dims=DEFAULT_DIMS, domains=DOMAINS,
+                       rtol: float = 1e-8) -> EquivalenceResult:
+    r"""``d^k mu_k`` on the cube, sphere and Gaussian for ``k <= max_degree`` and each ``d`` in ``dims``.
+
+    Parameters
+    ----------
+    activation, depth, weight_var, bias_var, kernel
+        The MLP kernel (closed-form activation needed for ``Phi^{(k)}(0)``).
+    max_degree : int
+        Highest degree ``K`` (``k = 0..K``).
+    dims : sequence of int
+        Input dimensions (``>= max(2, K)``; default 8, 16, ..., 4096).
+    domains : subset of ("cube", "sphere", "gaussian")
+    rtol : float
+        Accuracy asked of each eigenvalue.
+
+    Returns
+    -------
+    EquivalenceResult
+
+    Examples
+    --------
+    >>> r = domain_equivalence("erf", 2, 2.0, 0.5, "ck", max_degree=2, dims=[16, 64], domains=["cube", "sphere"])
+    >>> bool(np.all(r.errors("sphere")[1] < r.errors("sphere")[0]))
+    True
+    """
+    from .cube import cube_spectrum
+    from .gaussian import gaussian_spectrum
+    from .sphere import sphere_spectrum
+
+    K = check_int(max_degree, "max_degree", minimum=0)
+    rtol = check_rtol(rtol)
+    dims = [check_dim(d, "dims", minimum=max(2, K)) for d in np.atleast_1d(dims)]
+    if not dims:
+        raise ValueError("dims must not be empty")
+    domains = list(domains)
+    for dom in domains:
+        if dom not in DOMAINS:
+            raise ValueError(f"domains must be among {DOMAINS}, got {dom!r}")
+    act = get_activation(activation)
+    derivs = np.array([float(x) for x in kernel_taylor_derivatives(act, depth, weight_var, bias_var, kernel, K)])
+    degs = np.arange(K + 1)
+    funcs = {"cube": lambda d: cube_spectrum(d, act, depth, weight_var, bias_var, kernel, degrees=list(degs), rtol=rtol),
+             "sphere": lambda d: sphere_spectrum(d, act, depth, weight_var, bias_var, kernel, max_degree=K, rtol=rtol),
+             "gaussian": lambda d: gaussian_spectrum(d, act, depth, weight_var, bias_var, kernel, max_degree=K,
+                                                     rtol=rtol)}
+    scaled = {}
+    for dom in domains:
+        rows = []
+        for d in dims:
+            s = funcs[dom](d)
+            rows.append([float(s.exact[i] * (d ** int(k))) for i, k in enumerate(s.degrees)][: K + 1])
+        scaled[dom] = np.array(rows)
+    params = dict(activation=act.name, depth=int(depth), weight_var=float(weight_var), bias_var=float(bias_var),
+                  kernel=check_kernel_name(kernel))
+    return EquivalenceResult(np.array(dims), degs, derivs, scaled, params)
