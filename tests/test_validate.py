@@ -1,0 +1,74 @@
+"""validate_spectra and the ``spectra validate`` command."""
+import json
+
+import numpy as np
+import pytest
+
+from spectra.cli import main
+from spectra.empirical.validate import _sphere_quadrature, validate_spectra
+
+
+def test_cube_validation_converges_and_reports():
+    r = validate_spectra("cube", 6, "relu", 2, 2.0, 0.0, widths=[64, 1024], seeds=4)
+    assert r.empirical["ntk"].shape == (2, 4, 5)
+    assert r.config["full_cube"] and r.config["n_points"] == 64
+    for k in ("ck", "ntk"):
+        assert r.rms[k][1] < r.rms[k][0]  # deviation falls with width
+        assert r.slope[k] < 0
+        assert np.all(np.abs(r.dev_mean[k][1][~r.zero[k]]) < 0.08)
+    d = r.to_dict()
+    json.dumps(d)
+    assert set(d["kernels"]) == {"ck", "ntk"}
+    assert "fitted slope" in r.format_table()
+
+
+def test_structural_zeros_use_an_absolute_criterion():
+    """erf without bias is odd: even degrees vanish analytically and (exactly) at finite width."""
+    r = validate_spectra("cube", 5, "erf", 1, 2.0, 0.0, widths=[32], seeds=2, max_degree=4)
+    for k in ("ck", "ntk"):
+        assert r.zero[k].tolist() == [True, False, True, False, True]
+        assert np.all(r.analytic[k][r.zero[k]] == 0)
+        assert np.all(np.abs(r.dev_mean[k][0][r.zero[k]]) < 1e-12)
+        assert np.all(r.within(0.5)[k][r.zero[k]])
+
+
+def test_sphere_validation_small():
+    r = validate_spectra("sphere", 4, "erf", 1, 2.0, 0.1, widths=[512], seeds=2, n_points=600, max_degree=2)
+    assert r.empirical["ck"].shape == (1, 2, 3)
+    for k in ("ck", "ntk"):
+        assert np.all(np.abs(r.dev_mean[k][0]) < 0.15)
+
+
+def test_sphere_quadrature_fallback_trace():
+    """Private Funk-Hecke quadrature: sum_k N(d,k) lambda_k approaches Phi(1) for a smooth kernel."""
+    from spectra.analytic import mlp_kernel
+    from spectra.empirical import harmonic_multiplicity
+
+    lam = _sphere_quadrature(4, "erf", 1, 1.0, 0.1, "ck", 14)
+    tr = sum(harmonic_multiplicity(4, k) * lam[k] for k in range(15))
+    assert abs(tr - float(mlp_kernel(1.0, "erf", 1, 1.0, 0.1, "ck"))) < 1e-6
+
+
+def test_cli_json_and_plot(tmp_path, capsys):
+    png = tmp_path / "v.png"
+    rc = main(["validate", "--domain", "cube", "--dim", "4", "--depth", "1", "--widths", "16,64", "--seeds", "2",
+               "--format", "json", "--plot", str(png)])
+    out = capsys.readouterr()
+    assert rc == 0
+    data = json.loads(out.out)
+    assert data["widths"] == [16, 64] and len(data["kernels"]["ntk"]["analytic"]) == 5
+    assert "[validate]" in out.err
+    assert png.exists() and png.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--widths", "0"], "widths"),
+    (["--activation", "nope"], "activation"),
+    (["--dim", "20"], "dim"),
+    (["--widths", "a,b"], "widths"),
+    (["--weight-var", "-1"], "weight_var"),
+])
+def test_cli_bad_input(argv, msg, capsys):
+    rc = main(["validate", "--dim", "4", "--seeds", "1", "--quiet"] + argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("spectra: error:") and msg in err
