@@ -108,12 +108,12 @@ class EquivalenceResult:
         return "\n".join(lines)
 
     def plot(self, path=None):
-        """``d^k mu_k`` against ``d`` (log x) per degree, one panel per degree, with ``Phi^{(k)}(0)`` dashed."""
+        """Top row: ``d^k mu_k`` against ``d`` per degree with ``Phi^{(k)}(0)`` dashed; bottom: the error (log-log)."""
         from .._plotting import plt_or_raise
 
         plt = plt_or_raise()
         nk = len(self.degrees)
-        fig, axes = plt.subplots(1, nk, figsize=(3.0 * nk, 3.2), squeeze=False)
+        fig, axes = plt.subplots(2, nk, figsize=(3.0 * nk, 5.6), squeeze=False, sharex=True)
         marks = {"cube": "s-", "sphere": "o-", "gaussian": "^-"}
         for j, k in enumerate(self.degrees):
             ax = axes[0, j]
@@ -122,9 +122,17 @@ class EquivalenceResult:
             ax.axhline(self.phi_derivatives[j], color="k", ls="--", lw=1, label=r"$\Phi^{(k)}(0)$")
             ax.set_xscale("log", base=2)
             ax.set_title(f"k = {int(k)}", fontsize=9)
-            ax.set_xlabel("d")
             ax.grid(alpha=0.3)
+            ax2 = axes[1, j]
+            for dom in self.scaled:
+                err = self.errors(dom)[:, j]
+                ok = err > 0
+                ax2.loglog(self.dims[ok], err[ok], marks.get(dom, ".-"), ms=3, label=dom, base=2)
+            ax2.set_yscale("log", base=10)
+            ax2.set_xlabel("d")
+            ax2.grid(alpha=0.3)
         axes[0, 0].set_ylabel(r"$d^k\mu_k$")
+        axes[1, 0].set_ylabel(r"$|d^k\mu_k-\Phi^{(k)}(0)|$")
         axes[0, 0].legend(fontsize=7)
         p = self.params
         fig.suptitle(f"{p.get('kernel', '').upper()} {p.get('activation')} L={p.get('depth')}, "
