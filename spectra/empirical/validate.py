@@ -65,6 +65,9 @@ class ValidationResult:
         Least-squares slope of ``log rms`` against ``log width`` (NaN-free; 0 for one width).
     config : dict
         The run's parameters; ``elapsed`` seconds.
+    spread : dict, kernel -> ndarray (n_widths, n_seeds, K)
+        Full cube only (else empty): standard deviation of the eigenvalues of the degree-``k``
+        block of the Gram matrix in the Walsh basis (0 at infinite width).
     """
 
     degrees: np.ndarray
@@ -80,6 +83,7 @@ class ValidationResult:
     rms: dict
     slope: dict
     config: dict = field(default_factory=dict)
+    spread: dict = field(default_factory=dict)
 
     def within(self, rtol: float, width_index: int = -1) -> dict:
         """Per kernel and degree: is the mean over seeds within ``rtol`` of the theory?
@@ -111,6 +115,8 @@ class ValidationResult:
                 "slope": self.slope[kern],
                 "within_2pct_at_largest_width": self.within(0.02)[kern].tolist(),
             }
+            if kern in self.spread:
+                res["kernels"][kern]["block_spread_mean"] = self.spread[kern].mean(axis=1).tolist()
         return res
 
     def format_table(self) -> str:
@@ -123,8 +129,9 @@ class ValidationResult:
             lines.append("")
             lines.append(f"{kern.upper()}  (deviation: relative; '*' = analytic 0, absolute in units of Phi(1)"
                          f"={self.scale[kern]:.6g})")
+            spr = kern in self.spread
             lines.append(f"{'width':>7} {'k':>3} {'analytic':>13} {'empirical mean':>14} {'+- se':>10} "
-                         f"{'deviation':>10} {'+- se':>9}")
+                         f"{'deviation':>10} {'+- se':>9}" + (f" {'spread':>10}" if spr else ""))
             emp = self.empirical[kern]
             se = _se(emp)
             for wi, w in enumerate(self.widths):
@@ -132,7 +139,10 @@ class ValidationResult:
                     mark = "*" if self.zero[kern][ki] else " "
                     lines.append(f"{w:>7} {k:>3} {self.analytic[kern][ki]:>13.6e} {emp[wi, :, ki].mean():>14.6e} "
                                  f"{se[wi, ki]:>10.2e} {self.dev_mean[kern][wi, ki]:>+10.4f} "
-                                 f"{self.dev_se[kern][wi, ki]:>9.4f}{mark}")
+                                 f"{self.dev_se[kern][wi, ki]:>9.4f}{mark}"
+                                 + (f"{self.spread[kern][wi, :, ki].mean():>10.2e}" if spr else ""))
+            if spr:
+                lines.append("spread = std of the eigenvalues within the degree block (Walsh basis), mean over seeds")
             rms = ", ".join(f"{w}: {r:.4f}" for w, r in zip(self.widths, self.rms[kern]))
             lines.append(f"RMS deviation per width: {rms}")
             lines.append(f"fitted slope d log(RMS) / d log(width): {self.slope[kern]:+.3f}")
@@ -278,6 +288,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
     zero = {k: _structural_zeros(act, depth, bias_var, k, max_degree)
             | (np.abs(analytic[k]) <= _ZERO_RTOL * abs(scale[k])) for k in kernels}
     emp = {k: np.zeros((len(widths), len(seeds), max_degree + 1)) for k in kernels}
+    spread = {k: np.zeros_like(emp[k]) for k in kernels} if full_cube else {}
     t0 = time.perf_counter()
     X_full = cube_points(dim) if full_cube else None
     total, done = len(widths) * len(seeds), 0
@@ -296,7 +307,9 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
             for k in kernels:
                 K = grams[k]
                 if full_cube:
-                    emp[k][wi, si] = cube_degree_spectrum(K, blocks=False).mean[: max_degree + 1]
+                    spec = cube_degree_spectrum(K, blocks=True)
+                    emp[k][wi, si] = spec.mean[: max_degree + 1]
+                    spread[k][wi, si] = spec.block_std[: max_degree + 1]
                 elif domain == "cube":
                     emp[k][wi, si] = cube_sample_degree_projections(K, X, max_degree)
                 else:
@@ -326,7 +339,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
                   weight_var=weight_var, bias_var=bias_var, max_degree=max_degree, dtype=np.dtype(dtype).name,
                   parametrization="ntk", elapsed=time.perf_counter() - t0)
     return ValidationResult(np.arange(max_degree + 1), widths, seeds, analytic, emp, zero, scale, deviation,
-                            dev_mean, dev_se, rms, slope, config)
+                            dev_mean, dev_se, rms, slope, config, spread)
 
 
 def plot_validation(result: ValidationResult, path) -> str:
