@@ -269,8 +269,8 @@ class TrainHistory:
 
 
 def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: float = 1.0, steps: int = 10,
-                      betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, snapshot_steps=(),
-                      progress: bool = False) -> TrainHistory:
+                      lr_decay: float = 1.0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                      snapshot_steps=(), progress: bool = False) -> TrainHistory:
     """Train ``net.W`` in place by full-batch GD or Adam on the MSE; ``a`` stays frozen.
 
     Parameters
@@ -283,6 +283,8 @@ def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: 
         Learning rate (> 0).
     steps : int
         Number of full-batch steps (>= 0).
+    lr_decay : float
+        Step decay in (0, 1]: step ``t`` uses ``lr * lr_decay**t``.
     betas, eps : Adam constants.
     snapshot_steps : iterable of int
         Steps (0 = initialization) at which a copy of ``W`` is stored.
@@ -312,6 +314,9 @@ def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: 
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
     eps = _check_pos(eps, "eps")
+    lr_decay = _check_pos(lr_decay, "lr_decay")
+    if lr_decay > 1:
+        raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay!r}")
     snaps = {check_int(s, "snapshot_steps", minimum=0) for s in snapshot_steps}
     hist = TrainHistory()
     m = np.zeros_like(net.W)
@@ -328,14 +333,15 @@ def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: 
             print(f"  [{opt} lr={lr:g}] step {t}/{steps} loss {loss:.4g}", file=sys.stderr)
         if t == steps:
             break
+        lr_t = lr * lr_decay**t
         if opt == "gd":
-            net.W -= lr * g
+            net.W -= lr_t * g
         else:
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
             mh = m / (1 - b1 ** (t + 1))
             vh = v / (1 - b2 ** (t + 1))
-            net.W -= lr * mh / (np.sqrt(vh) + eps)
+            net.W -= lr_t * mh / (np.sqrt(vh) + eps)
         if not np.all(np.isfinite(net.W)):
             hist.diverged = True
             break
