@@ -203,7 +203,7 @@ def _monte_carlo_gram(d, n):
     pos, checked = 0, 0
     for j, k in enumerate(order):
         m = s.multiplicities[k]
-        if pos + m > 100:
+        if pos + m > (50 if d < 5 else 100):  # beyond, clusters reach the MC noise floor
             break
         lam = s.eigenvalues[k]
         nxt = s.eigenvalues[order[j + 1]] if j + 1 < len(order) else 0.0
