@@ -91,6 +91,17 @@ def test_cube_degree_spectrum_spread_for_a_finite_width_gram():
     assert math.isclose(np.sum(s.mean * s.multiplicities), evals.sum(), rel_tol=1e-12)  # trace
     assert s.off_block > 0 and np.all(s.block_min <= s.mean + 1e-15) and np.all(s.block_max >= s.mean - 1e-15)
     assert s.block_max.max() <= evals.max() + 1e-12
+    # independent reference: dense Walsh-basis matrix, eigenvalues of each degree block
+    H = hadamard(64).astype(float)
+    M = H @ K @ H / 64 ** 2
+    deg = np.array([bin(S).count("1") for S in range(64)])
+    for k in range(7):
+        ev = np.linalg.eigvalsh(M[np.ix_(deg == k, deg == k)])
+        assert math.isclose(s.block_std[k], ev.std(), rel_tol=1e-9, abs_tol=1e-15)
+        assert math.isclose(s.block_min[k], ev[0], rel_tol=1e-9, abs_tol=1e-15)
+        assert math.isclose(s.mean[k], ev.mean(), rel_tol=1e-12, abs_tol=1e-15)
+    t = cube_degree_spectrum(K, eig_max_degree=2)
+    assert np.all(np.isnan(t.block_max[3:])) and np.allclose(t.block_std, s.block_std)
 
 
 def test_gegenbauer_matches_scipy_and_multiplicities():
