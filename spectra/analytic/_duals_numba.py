@@ -3,6 +3,14 @@
 Dispatch codes match ``Activation.numba_code``: 1 relu, 2 leaky relu (param = slope),
 3 abs, 4 step, 5 erf, 6 sin, 7 cos, 8 identity, 9 monomial (param = degree), 10 gelu.
 Nothing is compiled at import: the first call compiles and caches to disk (``cache=True``).
+
+The grid loops use :func:`fast_asin`, an arcsine accurate to a few ulp (checked against
+mpmath in the tests) that, unlike a libm call, the compiler can inline and vectorize: with
+``s = 8 t^2 - 1``, ``asin(t) = t + t^3 p(s)`` on ``t in [0, 1/2]``, where ``p`` is the degree-15
+Chebyshev interpolant of ``(asin(t) - t)/t^3`` converted to monomials in ``s`` (all
+coefficients positive, so the evaluation is well conditioned; regenerated from mpmath at 60
+digits by :func:`asin_polynomial_coefficients` and compared in the tests), and the reduction
+``asin(x) = pi/2 - 2 asin(sqrt((1 - x)/2))`` for ``x > 1/2``.
 """
 from __future__ import annotations
 
@@ -12,6 +20,93 @@ import numpy as np
 from numba import njit, prange
 
 _PI = math.pi
+
+# monomial coefficients of p(s); see asin_polynomial_coefficients()
+(_A0, _A1, _A2, _A3, _A4, _A5, _A6, _A7, _A8, _A9, _A10, _A11, _A12, _A13, _A14, _A15) = (
+    0.17680460199399817, 0.010972967607792887, 0.0009145648551063198, 8.778021135214018e-05,
+    9.151973253346758e-06, 1.0074723773600861e-06, 1.152465800464819e-07, 1.356525871543887e-08,
+    1.6323529641784557e-09, 1.9990729247880127e-10, 2.4835270711079188e-11, 3.122177880550882e-12,
+    3.9568454696764674e-13, 5.0674316063557387e-14, 7.014554144816755e-15, 9.1160151405125e-16)
+
+
+def asin_polynomial_coefficients(n: int = 16) -> list:
+    """Regenerate the coefficients of ``p`` with mpmath (60 digits): Chebyshev interpolation of
+    ``(asin(t) - t)/t^3`` at ``n`` nodes in ``s = 8 t^2 - 1 in [-1, 1]``, then conversion to monomials."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        vals = []
+        for i in range(n):
+            s = mpmath.cos(mpmath.pi * (i + mpmath.mpf(1) / 2) / n)
+            z = (1 + s) / 8
+            t = mpmath.sqrt(z)
+            vals.append((mpmath.asin(t) - t) / (z * t))
+        cheb = [sum(vals[i] * mpmath.cos(mpmath.pi * k * (i + mpmath.mpf(1) / 2) / n) for i in range(n))
+                * (1 if k == 0 else 2) / n for k in range(n)]
+        T = [[mpmath.mpf(1)], [mpmath.mpf(0), mpmath.mpf(1)]]
+        for k in range(2, n):
+            a = [mpmath.mpf(0)] + [2 * x for x in T[k - 1]]
+            b = T[k - 2] + [mpmath.mpf(0)] * (len(a) - len(T[k - 2]))
+            T.append([x - y for x, y in zip(a, b)])
+        poly = [mpmath.mpf(0)] * n
+        for k in range(n):
+            for i, cf in enumerate(T[k]):
+                poly[i] += cheb[k] * cf
+        return [float(x) for x in poly]
+
+
+@njit(cache=True, inline="always")
+def _asin_small(t):
+    # t in [0, 1/2]; Estrin's scheme keeps the dependency chain short
+    z = t * t
+    s = 8.0 * z - 1.0
+    s2 = s * s
+    s4 = s2 * s2
+    s8 = s4 * s4
+    p01 = _A0 + _A1 * s
+    p23 = _A2 + _A3 * s
+    p45 = _A4 + _A5 * s
+    p67 = _A6 + _A7 * s
+    p89 = _A8 + _A9 * s
+    p1011 = _A10 + _A11 * s
+    p1213 = _A12 + _A13 * s
+    p1415 = _A14 + _A15 * s
+    q0 = p01 + p23 * s2
+    q1 = p45 + p67 * s2
+    q2 = p89 + p1011 * s2
+    q3 = p1213 + p1415 * s2
+    f = (q0 + q1 * s4) + (q2 + q3 * s4) * s8
+    return t + t * z * f
+
+
+@njit(cache=True, inline="always")
+def fast_asin(x):
+    """Arcsine of ``x`` in [-1, 1] to a few ulp (see module docstring)."""
+    a = abs(x)
+    if a <= 0.5:
+        r = _asin_small(a)
+    else:
+        r = 0.5 * _PI - 2.0 * _asin_small(math.sqrt(0.5 * (1.0 - a)))
+    return r if x >= 0 else -r
+
+
+@njit(cache=True, inline="always")
+def fast_asin_select(x):
+    """:func:`fast_asin` without branches (both reductions computed, then selected): vectorizes."""
+    a = abs(x)
+    small = a <= 0.5
+    u = a if small else math.sqrt(0.5 * (1.0 - a))
+    p = _asin_small(u)
+    r = p if small else 0.5 * _PI - 2.0 * p
+    return r if x >= 0 else -r
+
+
+@njit(cache=True)
+def fast_asin_array(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = fast_asin(x[i])
+    return out
 
 
 @njit(cache=True)
@@ -76,32 +171,130 @@ def dual_pair(code, param, c, v1, v2):
     return np.nan, np.nan
 
 
-@njit(cache=True, parallel=True)
-def grid_kernel_values(code, param, depth, wv, bv, cgrid, ck_out, ntk_out):
-    """Kernel values on the cube grid for many (weight_var, bias_var) pairs and every depth.
+@njit(cache=True, inline="always")
+def _dual_lane(code, param, c, q, inv):
+    """(V, V') at covariance c for equal variances q (inv = 1/q); branch-light for SIMD lanes."""
+    if code == 5:  # erf
+        den = 1.0 + 2.0 * q
+        x = min(1.0, max(-1.0, 2.0 * c / den))
+        return 2.0 / _PI * fast_asin(x), 4.0 / _PI / (den * math.sqrt((1.0 - x) * (1.0 + x)))
+    if code >= 1 and code <= 4:
+        # theta = arccos(c/q) from 1 -+ rho = (q -+ c)/q: exact at c = q (no sqrt(eps) error)
+        ac = abs(c)
+        half = min(1.0, max(0.0, 0.5 * (q - ac) * inv))
+        t = 2.0 * fast_asin(math.sqrt(half))
+        theta = t if c >= 0.0 else _PI - t
+        d2 = (q - c) * (q + c)
+        sq = math.sqrt(max(d2, 0.0))
+        relu = (sq + (_PI - theta) * c) / (2.0 * _PI)
+        step = (_PI - theta) / (2.0 * _PI)
+        if code == 1:
+            return relu, step
+        if code == 2:
+            ww = (1.0 - param) ** 2
+            return param * c + ww * relu, param + ww * step
+        if code == 3:
+            return 2.0 / _PI * (sq + c * (0.5 * _PI - theta)), 2.0 / _PI * (0.5 * _PI - theta)
+        return step, 0.0
+    return dual_pair(code, param, c, q, q)
 
-    wv, bv : (P,) ; cgrid : (m,) ; ck_out, ntk_out : (P, depth + 1, m), filled in place.
+
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def grid_spectra(code, param, depth, wv, bv, cgrid, Mh, comb, tol_a, tol_b,
+                 mu_ck, mu_ntk, fv_ck, fv_ntk, tr_ck, tr_ntk, err_ck, err_ntk):
+    """Fused recursion + Krawtchouk transform over (weight_var, bias_var) pairs.
+
+    Pairs are processed in blocks whose members share control flow, so the inner loops run
+    over pairs and vectorize.  wv, bv : (P,) ; cgrid : (m,) ; Mh : (K+1, m//2 + 1), the first
+    half of the Krawtchouk rows (M[k, d-j] = (-1)^k M[k, j]); comb : (K+1,) binomials C(d, k).
+    Outputs: mu_*, fv_* : (depth+1, P, K+1) eigenvalues and fractional variances; tr_* :
+    (depth+1, P) kernel at c = 1; err_* : (depth+1, P) stated absolute error bound
+    ``(tol_a (l + 1) + tol_b) max|Phi|``.
     """
     P = wv.shape[0]
     m = cgrid.shape[0]
-    for p in prange(P):
-        w = wv[p]
-        b = bv[p]
-        sig = np.empty(m)
-        th = np.empty(m)
-        q = w + b
+    h = Mh.shape[1]
+    K1 = Mh.shape[0]
+    B = 32
+    nblocks = (P + B - 1) // B
+    for blk in prange(nblocks):
+        p0 = blk * B
+        nb = min(B, P - p0)
+        sig = np.empty((m, B))
+        th = np.empty((m, B))
+        q = np.empty(B)
+        inv = np.empty(B)
+        w = np.empty(B)
+        b = np.empty(B)
+        acc_s = np.empty((K1, B))
+        acc_t = np.empty((K1, B))
+        for i in range(B):
+            w[i] = wv[p0 + i] if i < nb else 1.0
+            b[i] = bv[p0 + i] if i < nb else 0.0
+            q[i] = w[i] + b[i]
         for j in range(m):
-            sig[j] = w * cgrid[j] + b
-            th[j] = sig[j]
-            ck_out[p, 0, j] = sig[j]
-            ntk_out[p, 0, j] = th[j]
-        for l in range(depth):
-            vq, _ = dual_pair(code, param, q, q, q)
-            for j in range(m):
-                V, Vd = dual_pair(code, param, sig[j], q, q)
-                s_new = w * V + b
-                th[j] = s_new + w * Vd * th[j]
-                sig[j] = s_new
-                ck_out[p, l + 1, j] = s_new
-                ntk_out[p, l + 1, j] = th[j]
-            q = w * vq + b
+            for i in range(B):
+                sig[j, i] = w[i] * cgrid[j] + b[i]
+                th[j, i] = sig[j, i]
+        for l in range(depth + 1):
+            if l > 0:
+                for i in range(B):
+                    inv[i] = 1.0 / q[i]
+                if code == 5:  # erf, written out so that the lane loop vectorizes
+                    for i in range(B):
+                        inv[i] = 1.0 / (1.0 + 2.0 * q[i])
+                    for j in range(m):
+                        for i in range(B):
+                            x = min(1.0, max(-1.0, 2.0 * sig[j, i] * inv[i]))
+                            V = 2.0 / _PI * fast_asin_select(x)
+                            Vd = 4.0 / _PI * inv[i] / math.sqrt((1.0 - x) * (1.0 + x))
+                            s_new = w[i] * V + b[i]
+                            th[j, i] = s_new + w[i] * Vd * th[j, i]
+                            sig[j, i] = s_new
+                    for i in range(B):
+                        q[i] = w[i] * (2.0 / _PI * fast_asin_select(min(1.0, 2.0 * q[i] * inv[i]))) + b[i]
+                else:
+                    for j in range(m):
+                        for i in range(B):
+                            V, Vd = _dual_lane(code, param, sig[j, i], q[i], inv[i])
+                            s_new = w[i] * V + b[i]
+                            th[j, i] = s_new + w[i] * Vd * th[j, i]
+                            sig[j, i] = s_new
+                    for i in range(B):
+                        # same function as for the grid, so that the point c = 1 stays exactly at q
+                        vq, _ = _dual_lane(code, param, q[i], q[i], inv[i])
+                        q[i] = w[i] * vq + b[i]
+            acc_s[:, :] = 0.0
+            acc_t[:, :] = 0.0
+            for j in range(h):
+                jj = m - 1 - j
+                mid = 0.5 if jj == j else 1.0  # the middle point pairs with itself
+                for k in range(K1):
+                    coef = Mh[k, j] * mid
+                    if k % 2 == 0:
+                        for i in range(B):
+                            acc_s[k, i] += coef * (sig[j, i] + sig[jj, i])
+                            acc_t[k, i] += coef * (th[j, i] + th[jj, i])
+                    else:
+                        for i in range(B):
+                            acc_s[k, i] += coef * (sig[j, i] - sig[jj, i])
+                            acc_t[k, i] += coef * (th[j, i] - th[jj, i])
+            for i in range(nb):
+                vs = 0.0
+                vt = 0.0
+                for j in range(m):
+                    vs = max(vs, abs(sig[j, i]))
+                    vt = max(vt, abs(th[j, i]))
+                ts = sig[0, i]
+                tt = th[0, i]
+                inv_s = 1.0 / ts if ts > 0.0 else 0.0
+                inv_t = 1.0 / tt if tt > 0.0 else 0.0
+                for k in range(K1):
+                    mu_ck[l, p0 + i, k] = acc_s[k, i]
+                    mu_ntk[l, p0 + i, k] = acc_t[k, i]
+                    fv_ck[l, p0 + i, k] = comb[k] * acc_s[k, i] * inv_s
+                    fv_ntk[l, p0 + i, k] = comb[k] * acc_t[k, i] * inv_t
+                tr_ck[l, p0 + i] = ts
+                tr_ntk[l, p0 + i] = tt
+                err_ck[l, p0 + i] = (tol_a * (l + 1) + tol_b) * vs
+                err_ntk[l, p0 + i] = (tol_a * (l + 1) + tol_b) * vt

@@ -33,10 +33,10 @@ class CubeGrid:
     """Grid of cube eigenvalues.
 
     Arrays ``eigenvalues_ck``, ``eigenvalues_ntk``, ``fractional_variance_ck``,
-    ``fractional_variance_ntk``, ``abs_error_bound_ck``, ``abs_error_bound_ntk`` have shape
-    ``(L + 1, n_w, n_b, K + 1)``: depth ``0..L``, weight variance, bias variance, degree
-    ``0..K``; eigenvalues are unnormalized ``mu_k``.  ``trace_ck``/``trace_ntk`` have shape
-    ``(L + 1, n_w, n_b)``.
+    ``fractional_variance_ntk`` have shape ``(L + 1, n_w, n_b, K + 1)``: depth ``0..L``, weight
+    variance, bias variance, degree ``0..K``; eigenvalues are unnormalized ``mu_k``.
+    ``trace_ck``/``trace_ntk`` (``Phi(1)``) and ``abs_error_bound_ck``/``abs_error_bound_ntk``
+    (stated float64 tolerance, the same for every degree) have shape ``(L + 1, n_w, n_b)``.
     """
 
     dim: int
@@ -124,46 +124,42 @@ def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_va
     M = np.ascontiguousarray(krawtchouk_matrix(d, range(K + 1)).T)  # (m, K+1)
     comb = np.array([float(math.comb(d, k)) for k in range(K + 1)])
     s_d = math.sqrt(d) if act.kinked else 1.0
-    eps = np.finfo(float).eps
     per_pair = 2 * (L + 1) * m * 8
     chunk = max(1, min(P, chunk_bytes // per_pair))
 
     out = {name: np.empty((L + 1, P, K + 1)) for name in
-           ("eigenvalues_ck", "eigenvalues_ntk", "fractional_variance_ck", "fractional_variance_ntk",
-            "abs_error_bound_ck", "abs_error_bound_ntk")}
-    out["trace_ck"] = np.empty((L + 1, P))
-    out["trace_ntk"] = np.empty((L + 1, P))
-    depth_factor = (np.arange(L + 1) + 1.0)[:, None]
+           ("eigenvalues_ck", "eigenvalues_ntk", "fractional_variance_ck", "fractional_variance_ntk")}
+    for name in ("trace_ck", "trace_ntk", "abs_error_bound_ck", "abs_error_bound_ntk"):
+        out[name] = np.empty((L + 1, P))
+    tol_a = FAST_KERNEL_TOL * s_d
+    tol_b = (d + 1) * np.finfo(float).eps
 
     if act.numba_code:
-        from ._duals_numba import grid_kernel_values
+        from ._duals_numba import grid_spectra
 
-    for start in range(0, P, chunk):
-        stop = min(P, start + chunk)
-        n = stop - start
-        if act.numba_code:
-            ck = np.empty((n, L + 1, m))
-            ntk = np.empty((n, L + 1, m))
-            grid_kernel_values(act.numba_code, act.numba_param, L, Wf[start:stop], Bf[start:stop], c, ck, ntk)
-            ck = ck.transpose(1, 0, 2)
-            ntk = ntk.transpose(1, 0, 2)
-        else:
+        Mh = np.ascontiguousarray(M.T[:, : d // 2 + 1])  # (K+1, d//2 + 1): the rows' first half
+        grid_spectra(act.numba_code, act.numba_param, L, Wf, Bf, c, Mh, comb, tol_a, tol_b,
+                     out["eigenvalues_ck"], out["eigenvalues_ntk"], out["fractional_variance_ck"],
+                     out["fractional_variance_ntk"], out["trace_ck"], out["trace_ntk"],
+                     out["abs_error_bound_ck"], out["abs_error_bound_ntk"])
+    else:
+        depth_factor = np.arange(L + 1)[:, None] + 1.0
+        for start in range(0, P, chunk):
+            stop = min(P, start + chunk)
             vals = list(_recursion_f64(act, L, Wf[start:stop, None], Bf[start:stop, None], c[None, :], 1.0, 1.0))
-            ck = np.stack([v[0] for v in vals])
-            ntk = np.stack([v[1] for v in vals])
-        for name, vals in (("ck", ck), ("ntk", ntk)):
-            # vals: (L+1, n, m)
-            mu = (vals.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
-            tr = vals[:, :, 0]
-            vmax = np.abs(vals).max(axis=2)
-            tol = FAST_KERNEL_TOL * depth_factor * s_d * vmax + (d + 1) * eps * vmax
-            out[f"eigenvalues_{name}"][:, start:stop] = mu
-            out[f"trace_{name}"][:, start:stop] = tr
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[f"fractional_variance_{name}"][:, start:stop] = np.where(tr[..., None] > 0, comb * mu / tr[..., None], 0.0)
-            out[f"abs_error_bound_{name}"][:, start:stop] = tol[..., None]
+            for name, idx in (("ck", 0), ("ntk", 1)):
+                v = np.stack([x[idx] for x in vals])  # (L+1, n, m)
+                n = v.shape[1]
+                mu = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
+                tr = v[:, :, 0]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    inv = np.where(tr > 0, 1.0 / tr, 0.0)
+                out[f"eigenvalues_{name}"][:, start:stop] = mu
+                out[f"fractional_variance_{name}"][:, start:stop] = comb * mu * inv[..., None]
+                out[f"trace_{name}"][:, start:stop] = tr
+                out[f"abs_error_bound_{name}"][:, start:stop] = (tol_a * depth_factor + tol_b) * np.abs(v).max(axis=2)
     # exact zeros by symmetry (odd/even or polynomial kernels): same rule as cube_spectrum
-    from .kernels import kernel_structure, structural_zero
+    from .kernels import kernel_structures, structural_zero
 
     for name in ("ck", "ntk"):
         arr = out[f"eigenvalues_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
@@ -172,8 +168,7 @@ def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_va
             cols = (bv > 0) if has_bias else (bv == 0)
             if not np.any(cols):
                 continue
-            for depth in range(L + 1):
-                st = kernel_structure(act, depth, 1.0 if has_bias else 0.0, name)
+            for depth, st in enumerate(kernel_structures(act, L, 1.0 if has_bias else 0.0, name)):
                 for k in range(K + 1):
                     if structural_zero(st, k):
                         arr[depth][:, cols, k] = 0.0

@@ -205,6 +205,25 @@ def _add(f: tuple, g: tuple) -> tuple:
     return (max(f[0], g[0]), max(f[1], g[1]))
 
 
+def kernel_structures(activation, max_depth: int, bias_var, kernel: str = "ntk") -> list:
+    """:func:`kernel_structure` for every depth ``0..max_depth`` in one pass."""
+    act = get_activation(activation)
+    kernel = check_kernel_name(kernel)
+    has_bias = bool(np.any(np.asarray(bias_var) != 0))
+    const = (-1, 0) if has_bias else (-1, -1)
+    sig = _add((1, -1), const)
+    theta = sig
+    out = [sig if kernel == "ck" else theta]
+    for _ in range(max_depth):
+        v = _compose(act.structure, sig)
+        vd = _compose(act.derivative_structure, sig)
+        new_sig = _add(v, const)
+        theta = _add(new_sig, _mul(vd, theta))
+        sig = new_sig
+        out.append(sig if kernel == "ck" else theta)
+    return out
+
+
 def kernel_structure(activation, depth: int, bias_var, kernel: str = "ntk") -> tuple:
     """Polynomial degrees ``(odd, even)`` of the kernel ``Phi(c)``'s odd and even parts.
 
@@ -218,19 +237,7 @@ def kernel_structure(activation, depth: int, bias_var, kernel: str = "ntk") -> t
     >>> kernel_structure("relu", 1, 0.0, "ntk")[0]  # linear + even
     1
     """
-    act = get_activation(activation)
-    kernel = check_kernel_name(kernel)
-    has_bias = bool(np.any(np.asarray(bias_var) != 0))
-    const = (-1, 0) if has_bias else (-1, -1)
-    sig = _add((1, -1), const)
-    theta = sig
-    for _ in range(depth):
-        v = _compose(act.structure, sig)
-        vd = _compose(act.derivative_structure, sig)
-        new_sig = _add(v, const)
-        theta = _add(new_sig, _mul(vd, theta))
-        sig = new_sig
-    return sig if kernel == "ck" else theta
+    return kernel_structures(activation, check_depth(depth), bias_var, kernel)[-1]
 
 
 def structural_zero(structure: tuple, k: int) -> bool:

@@ -57,7 +57,10 @@ def arb_rel_error(x) -> float:
         return math.inf
     r = (arb(rad) / lo).upper()
     man, exp = r.mid().man_exp()
-    return math.ldexp(float(int(man)), int(exp)) if int(man) else 0.0
+    if not int(man):
+        return 0.0
+    # a bound below float64's range is reported as the smallest subnormal, never as 0
+    return max(math.ldexp(float(int(man)), int(exp)), 5e-324)
 
 
 def to_fixed_point(x, p: int):
