@@ -10,10 +10,10 @@ __all__ = ["add_network_args", "parse_range", "write_text"]
 
 def add_network_args(p: argparse.ArgumentParser, *, depth_name: str = "--depth") -> None:
     """The hyperparameters every command shares, with the package's conventions."""
-    p.add_argument("--dim", type=int, required=True, help="input dimension d")
+    p.add_argument("--dim", type=int, default=128, help="input dimension d (default 128)")
     p.add_argument("--activation", default="relu", help="activation name (relu, erf, gelu, tanh, leaky_relu(0.1), ...)")
     if depth_name == "--depth":
-        p.add_argument("--depth", type=int, default=1, help="number of nonlinear layers L (0 = linear model)")
+        p.add_argument("--depth", type=int, default=2, help="number of nonlinear layers L (0 = linear model; default 2)")
 
 
 def parse_range(text: str, name: str) -> np.ndarray:
