@@ -392,9 +392,13 @@ def plot_validation(result: ValidationResult, path) -> str:
     w = np.array(result.widths, dtype=float)
     ref = result.rms["ntk"][0] * (w / w[0]) ** -0.5
     ax.loglog(w, ref, "k:", label="width$^{-1/2}$")
+    from matplotlib.ticker import FormatStrFormatter, NullLocator
+
     ax.set_xticks(result.widths)
     ax.set_xticklabels([str(x) for x in result.widths])
-    ax.minorticks_off()
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     ax.set_xlabel("width")
     ax.set_ylabel("RMS deviation (over seeds and degrees)")
     ax.set_title(f"{result.config['domain']}, d={result.config['dim']}, n={result.config['n_points']}, "
