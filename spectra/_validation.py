@@ -18,6 +18,7 @@ __all__ = [
     "check_kernel_name",
     "check_rtol",
     "check_finite_array",
+    "check_degrees",
 ]
 
 
@@ -100,3 +101,19 @@ def check_finite_array(x, name: str, *, ndim: int | None = None, dtype=float) ->
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return arr
+
+
+def check_degrees(degrees, name: str = "degrees", *, maximum: int | None = None) -> np.ndarray:
+    """A non-empty list of integer degrees in ``[0, maximum]``; returned as an int array."""
+    degs = np.atleast_1d(np.asarray(degrees))
+    rng = f"[0, {maximum}]" if maximum is not None else ">= 0"
+    if degs.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.issubdtype(degs.dtype, np.integer):
+        if np.issubdtype(degs.dtype, np.floating) and np.all(np.isfinite(degs)) and np.all(degs == np.round(degs)):
+            degs = degs.astype(int)
+        else:
+            raise TypeError(f"{name} must be integers {rng}, got {degrees!r}")
+    if np.any(degs < 0) or (maximum is not None and np.any(degs > maximum)):
+        raise ValueError(f"{name} must be integers {rng}, got {degs.tolist()}")
+    return degs.astype(int)

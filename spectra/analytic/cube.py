@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_depth, check_dim, check_kernel_name, check_rtol, check_variance
+from .._validation import check_degrees, check_depth, check_dim, check_kernel_name, check_rtol, check_variance
 from .activations import Activation, get_activation
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
@@ -136,19 +136,7 @@ def _float_transform(phi: np.ndarray, degrees) -> dict:
 
 
 def _parse_degrees(degrees, d: int) -> np.ndarray:
-    if degrees is None:
-        return np.arange(d + 1)
-    degs = np.atleast_1d(np.asarray(degrees))
-    if degs.size == 0:
-        raise ValueError("degrees must not be empty")
-    if not np.issubdtype(degs.dtype, np.integer):
-        if np.issubdtype(degs.dtype, np.floating) and np.all(np.isfinite(degs)) and np.all(degs == np.round(degs)):
-            degs = degs.astype(int)
-        else:
-            raise TypeError(f"degrees must be integers in [0, {d}], got {degrees!r}")
-    if np.any(degs < 0) or np.any(degs > d):
-        raise ValueError(f"degrees must be integers in [0, dim={d}], got {degs.tolist()}")
-    return degs.astype(int)
+    return np.arange(d + 1) if degrees is None else check_degrees(degrees, maximum=d)
 
 
 def _fast_tolerance(act: Activation, depth: int, d: int, wv: float, bv: float, phi_max: float) -> float:

@@ -41,7 +41,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_depth, check_dim, check_int, check_kernel_name, check_rtol, check_variance
+from .._validation import check_degrees, check_depth, check_dim, check_int, check_kernel_name, check_rtol, check_variance
 from .activations import get_activation
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, working_precision
@@ -206,17 +206,7 @@ def _parse_degrees(degrees, max_degree):
         return np.arange(K + 1)
     if max_degree is not None:
         check_int(max_degree, "max_degree", minimum=0)
-    degs = np.atleast_1d(np.asarray(degrees))
-    if degs.size == 0:
-        raise ValueError("degrees must not be empty")
-    if not np.issubdtype(degs.dtype, np.integer):
-        if np.issubdtype(degs.dtype, np.floating) and np.all(np.isfinite(degs)) and np.all(degs == np.round(degs)):
-            degs = degs.astype(int)
-        else:
-            raise TypeError(f"degrees must be non-negative integers, got {degrees!r}")
-    if np.any(degs < 0):
-        raise ValueError(f"degrees must be integers >= 0, got {degs.tolist()}")
-    return degs.astype(int)
+    return check_degrees(degrees)
 
 
 def _check_common(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=2):
