@@ -44,28 +44,39 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plot_grid(g, path) -> None:
-    """For each degree k >= 1, the depth maximizing the fractional variance over the (w, b) grid."""
+def plot_grid(g, path, weight_var=None) -> None:
+    """Fractional-variance heatmaps over depth x bias variance (one panel per degree and kernel).
+
+    The weight variance is fixed at the grid value closest to ``weight_var`` (default: the middle
+    of the grid); the optimal depth per bias variance is overlaid as white dots.
+    """
     from .._plotting import plt_or_raise
 
     plt = plt_or_raise()
     K = g.eigenvalues_ck.shape[-1] - 1
-    degs = list(range(1, K + 1))
-    fig, axes = plt.subplots(2, len(degs), figsize=(2.1 * len(degs), 4.6), squeeze=False, constrained_layout=True)
-    ext = [g.bias_var[0], g.bias_var[-1], g.weight_var[0], g.weight_var[-1]]
+    degs = list(range(1, K + 1)) if K >= 1 else [0]
+    iw = len(g.weight_var) // 2 if weight_var is None else int(np.argmin(np.abs(g.weight_var - weight_var)))
+    L = g.eigenvalues_ck.shape[0] - 1
+    fig, axes = plt.subplots(2, len(degs), figsize=(2.2 * len(degs) + 0.8, 5.0), squeeze=False, constrained_layout=True)
+    ext = [g.bias_var[0], g.bias_var[-1], -0.5, L + 0.5]
     for row, name in enumerate(("ck", "ntk")):
-        fv = getattr(g, f"fractional_variance_{name}")
+        fv = getattr(g, f"fractional_variance_{name}")[:, iw]  # (L+1, n_b, K+1)
         for col, k in enumerate(degs):
-            best = np.argmax(fv[..., k], axis=0)  # optimal depth per (w, b)
             ax = axes[row, col]
-            im = ax.imshow(best, origin="lower", aspect="auto", extent=ext, cmap="viridis")
-            ax.set_title(f"{name.upper()} k={k}", fontsize=8)
+            img = np.log10(np.clip(fv[..., k], 1e-12, None))
+            im = ax.imshow(img, origin="lower", aspect="auto", extent=ext, cmap="magma", interpolation="nearest")
+            if len(g.bias_var) > 1:
+                best = np.argmax(fv[..., k], axis=0)
+                ax.plot(g.bias_var, best, "w.", ms=2)
+            ax.set_title(f"{name.upper()}  k={k}", fontsize=8)
             if col == 0:
-                ax.set_ylabel(r"$\sigma_w^2$")
+                ax.set_ylabel("depth L")
             if row == 1:
                 ax.set_xlabel(r"$\sigma_b^2$")
             ax.tick_params(labelsize=6)
-            fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=6)
-    fig.suptitle(f"optimal depth (argmax fractional variance), {g.activation}, d={g.dim}", fontsize=9)
+            cb = fig.colorbar(im, ax=ax, shrink=0.8)
+            cb.ax.tick_params(labelsize=6)
+    fig.suptitle(f"log10 fractional variance, {g.activation}, d={g.dim}, "
+                 f"$\\sigma_w^2$={g.weight_var[iw]:.3g} (dots: best depth)", fontsize=9)
     fig.savefig(path, dpi=130)
     plt.close(fig)
