@@ -34,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--bias-var", type=float, default=0.0)
     p.add_argument("--widths", default="256,1024,4096", help="comma-separated widths")
     p.add_argument("--seeds", type=int, default=8, help="number of seeds")
+    p.add_argument("--seed-offset", type=int, default=0, help="first seed (seeds are offset..offset+S-1)")
     p.add_argument("--n-points", type=int, default=None,
                    help="points (cube: default all 2^d; sphere: default 4096)")
     p.add_argument("--max-degree", type=int, default=None, help="highest degree (default 4 cube, 3 sphere)")
@@ -51,7 +52,8 @@ def run(args) -> int:
 
     widths = _int_list(args.widths)
     res = validate_spectra(args.domain, args.dim, args.activation, args.depth, args.weight_var, args.bias_var,
-                           widths, args.seeds, n_points=args.n_points, max_degree=args.max_degree,
+                           widths, args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
+                           max_degree=args.max_degree,
                            dtype=np.float32 if args.float32 else np.float64, progress=not args.quiet)
     if args.format == "json":
         json.dump(res.to_dict(), sys.stdout, indent=1)

@@ -251,6 +251,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
     widths = [check_int(w, "widths", minimum=1) for w in np.atleast_1d(widths).tolist()]
     if not widths:
         raise ValueError("widths must contain at least one width")
+    seed_offset = check_int(seed_offset, "seed_offset", minimum=0)
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         n_seeds = check_int(seeds, "seeds", minimum=1)
         seeds = [seed_offset + s for s in range(n_seeds)]
