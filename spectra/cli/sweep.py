@@ -1,0 +1,55 @@
+"""``spectra sweep CONFIG [--dask-scheduler ADDRESS] [--workers N] [--stop-after N] [--list]``.
+
+Runs every configuration (hyperparameters x seeds) of a JSON/TOML sweep config (format in
+:mod:`spectra.empirical.sweep`) that has not finished yet, on local processes or on a dask
+cluster, writing each finished run atomically; running it again resumes.
+"""
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("sweep", help="run a sweep of training runs (resumable; local processes or dask)",
+                              description=__doc__.split("\n\n")[1])
+    p.add_argument("config", help="sweep config file (.json or .toml)")
+    p.add_argument("--dask-scheduler", metavar="ADDRESS", default=None,
+                   help="address of a dask.distributed scheduler (needs the optional 'dask[distributed]')")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    p.add_argument("--stop-after", type=int, default=None, metavar="N",
+                   help="stop after N runs have finished (the sweep can be resumed)")
+    p.add_argument("--list", action="store_true", help="only list the runs and whether they are finished")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_main)
+
+
+def _main(args) -> int:
+    import os
+
+    from ..empirical.sweep import _finished, expand_config, load_config, run_sweep
+
+    cfg = load_config(args.config)
+    if args.list:
+        for r in expand_config(cfg):
+            done = _finished(os.path.join(cfg["output_dir"], f"{r['run_id']}.npz"))
+            print(f"{r['run_id']}  {'finished' if done else 'todo    '}  seed={r['seed']}  {r['grid']}")
+        return 0
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    executor = client = None
+    if args.dask_scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ValueError("--dask-scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+        client = Client(args.dask_scheduler)
+        executor = client.get_executor()
+    try:
+        rep = run_sweep(cfg, executor=executor, max_workers=args.workers, progress=not args.quiet,
+                        stop_after=args.stop_after)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"{len(rep.executed)} run(s) executed, {len(rep.skipped)} skipped (already finished), "
+          f"{len(rep.failed)} failed, {len(rep.not_started)} not started; results in {rep.output_dir}")
+    for rid, msg in rep.failed.items():
+        print(f"  failed {rid}: {msg}")
+    return 0 if rep.complete else 1

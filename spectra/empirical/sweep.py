@@ -1,0 +1,319 @@
+r"""Sweeps: many training runs (hyperparameters x seeds) through any ``concurrent.futures.Executor``.
+
+Config file format (JSON, or TOML with the same keys)
+-----------------------------------------------------
+.. code-block:: json
+
+    {
+      "name": "width-lr",
+      "output_dir": "runs/width-lr",
+      "base": {
+        "data": {"domain": "cube", "dim": 6, "n": null,
+                 "target": {"kind": "walsh", "subset": [0, 1]},
+                 "n_test": 0, "data_seed": 0},
+        "net": {"width": 64, "depth": 2, "activation": "relu", "weight_var": 2.0,
+                "bias_var": 0.0, "parametrization": "ntk"},
+        "train": {"n_steps": 500, "lr": 0.5, "optimizer": "gd", "loss": "mse",
+                  "trainable": "all", "record": ["loss", "ntk"], "n_records": 20}
+      },
+      "grid": {"net.width": [32, 128], "train.lr": [0.1, 0.5]},
+      "seeds": [0, 1, 2]
+    }
+
+* ``base``: one run's settings in three sections.  ``data.domain`` is ``cube``/``sphere``/
+  ``gaussian`` (``n = null`` = full cube); ``data.target.kind`` is ``walsh`` (``subset``),
+  ``polynomial`` (``degree``, random cube polynomial), ``harmonic`` (``degree``, sphere) or
+  ``teacher`` (``width``, ``depth``, ``activation``).  ``net`` holds the
+  :class:`~spectra.empirical.network.MLP` arguments (``dim`` comes from ``data``); ``train`` the
+  :func:`~spectra.empirical.training.train` arguments (``lr`` or ``schedule``, ``optimizer`` as a
+  name or dict, ``n_records`` = number of log-spaced snapshots).
+* ``grid``: dotted keys into ``base`` -> list of values; the sweep is their Cartesian product.
+* ``seeds``: list of seeds (or an integer ``k`` = ``0..k-1``); each seeds the network
+  initialization and the minibatch order (``data_seed`` fixes the data unless gridded).
+* ``output_dir``: where runs go (relative paths are relative to the config file); default
+  ``<config stem>_runs`` next to it.
+
+Each run is identified by a hash of its full settings and written atomically to
+``<output_dir>/<run_id>.npz`` (:meth:`TrainingRun.save`) only when it has finished; re-running
+the sweep skips every run whose file exists and loads, so an interrupted sweep resumes without
+redoing finished runs.  A failed run (exception) is reported and not written.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_int
+
+__all__ = ["load_config", "expand_config", "execute_run", "run_sweep", "SweepReport"]
+
+_SECTIONS = ("data", "net", "train")
+
+
+def load_config(path) -> dict:
+    """Read a sweep config from a ``.json`` or ``.toml`` file and validate its top-level keys.
+
+    ``output_dir`` is resolved relative to the file (default ``<stem>_runs`` next to it).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such sweep config: {path}")
+    try:
+        if path.endswith(".toml"):
+            import tomllib
+
+            with open(path, "rb") as fh:
+                cfg = tomllib.load(fh)
+        else:
+            with open(path) as fh:
+                cfg = json.load(fh)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError / TOMLDecodeError are ValueErrors
+        raise ValueError(f"{path}: not a valid {'TOML' if path.endswith('.toml') else 'JSON'} sweep config: {exc}") from None
+    if not isinstance(cfg, dict):
+        raise ValueError(f"{path}: a sweep config must be a mapping")
+    base_dir = os.path.dirname(os.path.abspath(path))
+    out = cfg.get("output_dir") or os.path.splitext(os.path.basename(path))[0] + "_runs"
+    cfg["output_dir"] = out if os.path.isabs(out) else os.path.join(base_dir, out)
+    expand_config(cfg)  # validate early
+    return cfg
+
+
+def _set_dotted(d, key, value):
+    parts = key.split(".")
+    if parts[0] not in _SECTIONS or len(parts) < 2:
+        raise ValueError(f"grid key {key!r} must start with one of {_SECTIONS} (e.g. 'net.width')")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+        if not isinstance(d, dict):
+            raise ValueError(f"grid key {key!r} goes through a non-mapping")
+    d[parts[-1]] = value
+
+
+def expand_config(cfg: dict) -> list[dict]:
+    """The list of run settings (``grid`` product x ``seeds``), each with a ``run_id``.
+
+    Examples
+    --------
+    >>> runs = expand_config({"base": {"train": {"n_steps": 10, "lr": 0.1}},
+    ...                       "grid": {"net.width": [8, 16]}, "seeds": 2})
+    >>> len(runs), runs[0]["net"]["width"], runs[0]["seed"]
+    (4, 8, 0)
+    """
+    if not isinstance(cfg, dict):
+        raise TypeError(f"config must be a dict, got {type(cfg).__name__}")
+    unknown = set(cfg) - {"name", "output_dir", "base", "grid", "seeds"}
+    if unknown:
+        raise ValueError(f"sweep config: unknown keys {sorted(unknown)}; allowed name, output_dir, base, grid, seeds")
+    base = cfg.get("base", {})
+    if not isinstance(base, dict) or set(base) - set(_SECTIONS):
+        raise ValueError(f"sweep config: 'base' must be a mapping with sections {_SECTIONS}")
+    grid = cfg.get("grid", {}) or {}
+    if not isinstance(grid, dict) or any(not isinstance(v, list) or not v for v in grid.values()):
+        raise ValueError("sweep config: 'grid' must map dotted keys to non-empty lists")
+    seeds = cfg.get("seeds", [0])
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = list(range(check_int(seeds, "seeds", minimum=1)))
+    if not isinstance(seeds, list) or not seeds:
+        raise ValueError("sweep config: 'seeds' must be a non-empty list of integers or a count")
+    seeds = [check_int(s, "seeds", minimum=0) for s in seeds]
+    keys = list(grid)
+    runs = []
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        for seed in seeds:
+            r = copy.deepcopy(base)
+            for k, v in zip(keys, combo):
+                _set_dotted(r, k, v)
+            r["seed"] = seed
+            r["grid"] = dict(zip(keys, combo))
+            blob = json.dumps({k: r.get(k) for k in (*_SECTIONS, "seed")}, sort_keys=True, default=str)
+            r["run_id"] = hashlib.sha1(blob.encode()).hexdigest()[:12]
+            runs.append(r)
+    ids = [r["run_id"] for r in runs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("sweep config: duplicate runs (repeated grid values or seeds)")
+    return runs
+
+
+def _make_data(spec: dict):
+    from . import data as D
+
+    spec = dict(spec or {})
+    domain = spec.pop("domain", "cube")
+    dim = check_int(spec.pop("dim", 6), "data.dim", minimum=1)
+    n = spec.pop("n", None)
+    n_test = check_int(spec.pop("n_test", 0) or 0, "data.n_test", minimum=0)
+    dseed = check_int(spec.pop("data_seed", 0), "data.data_seed", minimum=0)
+    tgt = dict(spec.pop("target", {"kind": "walsh", "subset": [0]}))
+    if spec:
+        raise ValueError(f"data: unknown keys {sorted(spec)}")
+    X = D.sample_inputs(domain, dim, n, seed=dseed)
+    Xt = D.sample_inputs(domain, dim, n_test, seed=dseed + 1) if n_test else None
+    kind = tgt.pop("kind", "walsh")
+
+    def f(Z):
+        if kind == "walsh":
+            return D.walsh_monomial(Z, tgt.get("subset", [0]))
+        if kind == "polynomial":
+            return D.random_cube_polynomial(Z, tgt.get("degree", 2), seed=dseed)
+        if kind == "harmonic":
+            return D.spherical_harmonic_target(Z, tgt.get("degree", 2), seed=dseed)
+        if kind == "teacher":
+            return D.teacher_target(Z, tgt.get("width", 64), tgt.get("depth", 1), tgt.get("activation", "relu"),
+                                    seed=dseed)
+        raise ValueError(f"data.target.kind must be walsh, polynomial, harmonic or teacher, got {kind!r}")
+
+    return X, f(X), Xt, (f(Xt) if Xt is not None else None)
+
+
+def execute_run(settings: dict, out_path: str) -> dict:
+    """Run one sweep entry and save it atomically to ``out_path``; returns a small summary.
+
+    Top-level (picklable) so that any executor, including dask's, can call it.
+    """
+    from .network import MLP
+    from .training import log_spaced_steps, train
+
+    t0 = time.monotonic()
+    X, y, Xt, yt = _make_data(settings.get("data", {}))
+    net_kw = dict(settings.get("net", {}))
+    net = MLP(X.shape[1], net_kw.pop("width", 64), net_kw.pop("depth", 1), seed=settings["seed"], **net_kw)
+    tr = dict(settings.get("train", {}))
+    n_steps = check_int(tr.pop("n_steps", 100), "train.n_steps", minimum=1)
+    n_rec = tr.pop("n_records", 20)
+    tr.setdefault("record", ["loss", "ntk"])
+    run = train(net, X, y, n_steps=n_steps, X_test=Xt, y_test=yt, seed=settings["seed"],
+                record_steps=log_spaced_steps(n_steps, n_rec), **tr)
+    run.config["sweep"] = {"run_id": settings["run_id"], "grid": settings.get("grid", {})}
+    run.save(out_path)
+    return {"run_id": settings["run_id"], "final_loss": float(run.train_loss[-1]), "diverged": run.diverged,
+            "seconds": time.monotonic() - t0}
+
+
+def _finished(path: str) -> bool:
+    if not os.path.exists(path):
+        return False
+    from .training import TrainingRun
+
+    try:
+        TrainingRun.load(path)
+    except ValueError:
+        return False  # a foreign/corrupted file is redone
+    return True
+
+
+@dataclass
+class SweepReport:
+    """What a sweep call did: run ids skipped (already finished), executed, failed, not started."""
+
+    output_dir: str
+    total: int
+    skipped: list = field(default_factory=list)
+    executed: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
+    not_started: list = field(default_factory=list)
+    summaries: dict = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed and not self.not_started
+
+
+def run_sweep(config, *, executor: Executor | None = None, max_workers: int | None = None,
+              progress: bool = True, stop_after: int | None = None, run_fn=None) -> SweepReport:
+    """Run every configuration of a sweep that has not finished yet.
+
+    Parameters
+    ----------
+    config : dict or path
+        A config mapping (see the module docstring; needs ``output_dir``) or a config file path.
+    executor : concurrent.futures.Executor, optional
+        Default: a local ``ProcessPoolExecutor(max_workers)``.  For a dask cluster pass
+        ``distributed.Client(address).get_executor()``.  An executor passed in is not shut down.
+    max_workers : int, optional
+        Workers of the default process pool.
+    progress : bool
+        One line per finished run on stderr.
+    stop_after : int, optional
+        Stop submitting after this many runs have finished in this call (in-flight runs still
+        finish and are written); used to interrupt a sweep deliberately.
+    run_fn : callable, optional
+        Replacement for :func:`execute_run` with the same signature (must be picklable for process
+        executors).
+
+    Returns
+    -------
+    SweepReport
+    """
+    if not isinstance(config, dict):
+        config = load_config(config)
+    if not config.get("output_dir"):
+        raise ValueError("sweep config needs an 'output_dir'")
+    runs = expand_config(config)
+    out_dir = config["output_dir"]
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, ".sweep.json.tmp"), "w") as fh:
+        json.dump({"name": config.get("name"), "runs": [r["run_id"] for r in runs]}, fh)
+    os.replace(os.path.join(out_dir, ".sweep.json.tmp"), os.path.join(out_dir, "sweep.json"))
+    rep = SweepReport(out_dir, len(runs))
+    todo = []
+    for r in runs:
+        path = os.path.join(out_dir, f"{r['run_id']}.npz")
+        (rep.skipped if _finished(path) else todo).append((r, path))
+    rep.skipped = [r["run_id"] for r, _ in rep.skipped]
+    if stop_after is not None:
+        stop_after = check_int(stop_after, "stop_after", minimum=1)
+    fn = execute_run if run_fn is None else run_fn
+    own = executor is None
+    if own:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(max_workers=max_workers)
+    if progress:
+        print(f"sweep {config.get('name') or ''}: {len(runs)} runs, {len(rep.skipped)} already finished, "
+              f"{len(todo)} to do -> {out_dir}", file=sys.stderr, flush=True)
+    t0 = time.monotonic()
+    queue = list(todo)
+    n_workers = max_workers or getattr(executor, "_max_workers", None) or 4
+    pending = {}
+    stopped = False
+    try:
+        while queue or pending:
+            while queue and not stopped and len(pending) < 2 * n_workers:
+                r, path = queue.pop(0)
+                pending[executor.submit(fn, r, path)] = r["run_id"]
+            if not pending:
+                break
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                rid = pending.pop(fut)
+                try:
+                    rep.summaries[rid] = fut.result()
+                    rep.executed.append(rid)
+                    status = "done"
+                except Exception as exc:  # a failing run does not stop the others
+                    rep.failed[rid] = f"{type(exc).__name__}: {exc}"
+                    status = f"FAILED ({rep.failed[rid]})"
+                if progress:
+                    k = len(rep.executed) + len(rep.failed)
+                    print(f"[{k}/{len(todo)}] {rid} {status} ({time.monotonic() - t0:.1f}s)", file=sys.stderr,
+                          flush=True)
+            if stop_after is not None and len(rep.executed) >= stop_after:
+                stopped = True
+            if stopped and not pending:
+                break
+    finally:
+        rep.not_started = [r["run_id"] for r, _ in queue]
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+    if progress and rep.not_started:
+        print(f"sweep stopped: {len(rep.not_started)} runs not started (run again to resume)", file=sys.stderr)
+    return rep
