@@ -38,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--n-points", type=int, default=None,
                    help="points (cube: default all 2^d; sphere: default 4096)")
     p.add_argument("--max-degree", type=int, default=None, help="highest degree (default 4 cube, 3 sphere)")
+    p.add_argument("--no-control-variate", action="store_true",
+                   help="sampled domains: plain U-statistic projections of K instead of "
+                        "analytic + projections of (K - analytic kernel on the same points)")
     p.add_argument("--float32", action="store_true", help="compute the networks in float32")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--plot", default=None, metavar="FILE", help="write a PNG figure")
@@ -53,7 +56,7 @@ def run(args) -> int:
     widths = _int_list(args.widths)
     res = validate_spectra(args.domain, args.dim, args.activation, args.depth, args.weight_var, args.bias_var,
                            widths, args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
-                           max_degree=args.max_degree,
+                           max_degree=args.max_degree, control_variate=not args.no_control_variate,
                            dtype=np.float32 if args.float32 else np.float64, progress=not args.quiet)
     if args.format == "json":
         json.dump(res.to_dict(), sys.stdout, indent=1)
