@@ -10,6 +10,9 @@ from .measured_kernels import empirical_ck, empirical_ntk
 from .network import MLP
 from .projections import (cube_degree_spectrum, fwht, gegenbauer, harmonic_multiplicity, matched_eigenvalues,
                           sphere_degree_projections, walsh_coefficients, walsh_degree_energy)
+from .random_matrix import (find_outliers, fit_mp, gram_esd, ks_distance, mp_density, mp_edges, powerlaw_alpha,
+                            top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
+from .linear_width import TwoLayerStudent, single_index_data, train_first_layer
 
 __all__: list = [
     "cube_points", "sample_sphere", "sample_gaussian", "sample_inputs", "walsh_monomial",
@@ -17,4 +20,7 @@ __all__: list = [
     "MLP", "empirical_ntk", "empirical_ck",
     "fwht", "walsh_coefficients", "walsh_degree_energy", "cube_degree_spectrum", "gegenbauer",
     "harmonic_multiplicity", "sphere_degree_projections", "matched_eigenvalues",
+    "weight_esd", "gram_esd", "mp_edges", "mp_density", "fit_mp", "find_outliers", "top_singular_overlap",
+    "top_eigvec_overlap", "powerlaw_alpha", "wasserstein1", "ks_distance",
+    "TwoLayerStudent", "single_index_data", "train_first_layer",
 ]
