@@ -428,6 +428,16 @@ def plot_validation(result: ValidationResult, path) -> str:
     ax.legend(fontsize=8)
     grid[1, 2].axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
+    import os
+
+    path = os.fspath(path)
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.tmp{os.getpid()}{ext or '.png'}"
+    try:  # atomic: a reader never sees a half-written figure
+        fig.savefig(tmp, dpi=110, format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
