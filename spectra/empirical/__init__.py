@@ -13,6 +13,12 @@ from .projections import (cube_degree_spectrum, fwht, gegenbauer, harmonic_multi
 from .random_matrix import (find_outliers, fit_mp, gram_esd, ks_distance, mp_density, mp_edges, powerlaw_alpha,
                             top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
 from .linear_width import TwoLayerStudent, single_index_data, train_first_layer
+from .training import (SGD, Adam, Constant, Cosine, GD, StepDecay, TrainingDivergedError, TrainingRun, Warmup,
+                       log_spaced_steps, train)
+from .metrics import (alignment_curve, degree_energy, degree_spectrum, energy_curve, kernel_alignment,
+                      kernel_specialization_matrix, relative_kernel_change, sharpness, sharpness_curve,
+                      top_k_energy)
+from .sweep import run_sweep
 
 __all__: list = [
     "cube_points", "sample_sphere", "sample_gaussian", "sample_inputs", "walsh_monomial",
@@ -23,4 +29,9 @@ __all__: list = [
     "weight_esd", "gram_esd", "mp_edges", "mp_density", "fit_mp", "find_outliers", "top_singular_overlap",
     "top_eigvec_overlap", "powerlaw_alpha", "wasserstein1", "ks_distance",
     "TwoLayerStudent", "single_index_data", "train_first_layer",
+    "train", "TrainingRun", "TrainingDivergedError", "GD", "SGD", "Adam", "Constant", "StepDecay", "Cosine",
+    "Warmup", "log_spaced_steps",
+    "kernel_alignment", "alignment_curve", "top_k_energy", "energy_curve", "degree_energy", "degree_spectrum",
+    "sharpness", "sharpness_curve", "kernel_specialization_matrix", "relative_kernel_change",
+    "run_sweep",
 ]
