@@ -35,6 +35,8 @@ from .common import Claim, ReproductionResult
 NAME = "alignment"
 DEPTH = 4
 K_TOP = 10
+INPUT = "centered"  # "centered": x = 2u - 1; "raw": x = u
+BIAS_VAR = 0.0
 
 
 def target_2d(U) -> np.ndarray:
@@ -56,9 +58,9 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     n, width, steps = (128, 32, 1500) if fast else (256, 64, 6000)
     rng = np.random.default_rng(seed)
     U = rng.uniform(size=(n, 2))
-    X = 2 * U - 1
+    X = 2 * U - 1 if INPUT == "centered" else U.copy()
     y = target_2d(U)
-    net = MLP(2, width, DEPTH, "leaky_relu(0.1)", 2.0, 0.0, seed=seed, parametrization="standard")
+    net = MLP(2, width, DEPTH, "leaky_relu(0.1)", 2.0, BIAS_VAR, seed=seed, parametrization="standard")
     net.params[-2] *= 0.05
     net.params[-1] *= 0.05
     lam0 = np.linalg.eigvalsh(net.ntk_gram(X))[-1] / n
