@@ -8,8 +8,9 @@ from .data import (cube_points, random_cube_polynomial, sample_gaussian, sample_
                    spherical_harmonic_target, teacher_target, walsh_monomial)
 from .measured_kernels import empirical_ck, empirical_ntk
 from .network import MLP
-from .projections import (cube_degree_spectrum, fwht, gegenbauer, harmonic_multiplicity, matched_eigenvalues,
-                          sphere_degree_projections, walsh_coefficients, walsh_degree_energy)
+from .projections import (cube_degree_spectrum, cube_sample_degree_projections, fwht, gegenbauer,
+                          harmonic_multiplicity, matched_eigenvalues, sphere_degree_projections,
+                          walsh_coefficients, walsh_degree_energy)
 from .random_matrix import (find_outliers, fit_mp, gram_esd, ks_distance, mp_density, mp_edges, powerlaw_alpha,
                             top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
 from .linear_width import TwoLayerStudent, single_index_data, train_first_layer
@@ -25,7 +26,7 @@ __all__: list = [
     "random_cube_polynomial", "spherical_harmonic_target", "teacher_target",
     "MLP", "empirical_ntk", "empirical_ck",
     "fwht", "walsh_coefficients", "walsh_degree_energy", "cube_degree_spectrum", "gegenbauer",
-    "harmonic_multiplicity", "sphere_degree_projections", "matched_eigenvalues",
+    "harmonic_multiplicity", "sphere_degree_projections", "matched_eigenvalues", "cube_sample_degree_projections",
     "weight_esd", "gram_esd", "mp_edges", "mp_density", "fit_mp", "find_outliers", "top_singular_overlap",
     "top_eigvec_overlap", "powerlaw_alpha", "wasserstein1", "ks_distance",
     "TwoLayerStudent", "single_index_data", "train_first_layer",
