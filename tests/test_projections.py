@@ -73,6 +73,7 @@ def test_cube_degree_spectrum_of_analytic_gram_is_exact(act, depth, wv, bv, kern
     assert np.allclose(ev, expect, atol=1e-13 * ev.max())
     assert np.all(s.block_max - s.block_min <= 1e-12 * ev.max())
     assert s.off_block < 1e-12 and np.all(s.diag_std <= 1e-13 * ev.max())
+    assert np.all(s.block_std <= 1e-13 * ev.max())
     try:  # the lead's analytic cube spectrum, when available
         from spectra.analytic import cube_spectrum
     except ImportError:

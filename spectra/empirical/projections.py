@@ -227,7 +227,7 @@ class CubeDegreeSpectrum:
     block_std : ndarray
         Standard deviation of the eigenvalues of the degree-``k`` diagonal block ``B_k`` of
         ``M = H K H / 4^d`` (the spread within the degree), exactly
-        ``sqrt(||B_k||_F^2 / C(d,k) - mean_k^2)``; equals ``diag_std`` if ``blocks=False``.
+        ``||B_k - mean_k I||_F / sqrt(C(d,k))``; equals ``diag_std`` if ``blocks=False``.
     block_min, block_max : ndarray
         Extreme eigenvalues of ``B_k`` for ``k <= eig_max_degree``; NaN (= not computed) above
         it or if ``blocks=False``.
@@ -301,10 +301,12 @@ def cube_degree_spectrum(K, X=None, *, blocks: bool = True, eig_max_degree: int 
         if blocks:
             B = M[np.ix_(idx, idx)]
             B = 0.5 * (B + B.T)
-            fro2 = float(np.dot(B.ravel(), B.ravel()))
-            block_sq += fro2
-            # std of the eigenvalues from tr(B^2) = ||B||_F^2, no diagonalization needed
-            bstd[k] = math.sqrt(max(fro2 / idx.size - mean[k] ** 2, 0.0))
+            block_sq += float(np.dot(B.ravel(), B.ravel()))
+            # std of the eigenvalues = ||B - mean I||_F / sqrt(m): no diagonalization, and centring
+            # first avoids the cancellation of ||B||_F^2/m - mean^2
+            Bc = B.copy()
+            Bc.flat[:: idx.size + 1] -= mean[k]
+            bstd[k] = math.sqrt(float(np.dot(Bc.ravel(), Bc.ravel())) / idx.size)
             if k <= eig_max_degree:
                 ev = np.linalg.eigvalsh(B)
                 bmin[k], bmax[k] = ev[0], ev[-1]
