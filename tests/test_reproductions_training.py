@@ -62,5 +62,5 @@ def test_reproduce_cli(tmp_path, capsys):
     assert all({"claim", "passed", "values"} <= set(c) for c in out["claims"])
     assert main(["reproduce", "no-such-thing"]) == 2
     assert "unknown name" in capsys.readouterr().err
-    rc = main(["reproduce", "specialization", "--fast", "--quiet", "--plot", str(tmp_path / "g.png")])
-    assert rc == 0 and "[PASS]" in capsys.readouterr().out
+    assert main(["reproduce", "--list"]) == 0
+    assert "specialization" in capsys.readouterr().out.split()
