@@ -35,6 +35,7 @@ import numpy as np
 from .common import Claim, ReproductionResult
 
 NAME = "two-phase"
+SIZE = {"dim": 10, "n": 400, "width": 128, "steps": 20000}  # default size
 
 
 TARGET = "relu"  # also "sign", "abs"
@@ -73,7 +74,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     from ..empirical.training import log_spaced_steps, train
 
     t0 = time.monotonic()
-    dim, n, width, steps = (8, 150, 64, 3000) if fast else (10, 400, 128, 20000)
+    dim, n, width, steps = (8, 150, 64, 3000) if fast else (SIZE["dim"], SIZE["n"], SIZE["width"], SIZE["steps"])
     X = sample_sphere(dim, n, seed=seed)
     beta = np.random.default_rng(seed + 7).standard_normal(dim)
     y = _target(X, beta)
