@@ -13,7 +13,7 @@ def register(subparsers) -> None:
     p.add_argument("config", help="sweep config file (.json or .toml)")
     p.add_argument("--dask-scheduler", metavar="ADDRESS", default=None,
                    help="address of a dask.distributed scheduler (needs the optional 'dask[distributed]')")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count); also caps runs in flight at 2*N (default 8)")
     p.add_argument("--stop-after", type=int, default=None, metavar="N",
                    help="stop after N runs have finished (the sweep can be resumed)")
     p.add_argument("--list", action="store_true", help="only list the runs and whether they are finished")

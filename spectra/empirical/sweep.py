@@ -239,7 +239,8 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
         Default: a local ``ProcessPoolExecutor(max_workers)``.  For a dask cluster pass
         ``distributed.Client(address).get_executor()``.  An executor passed in is not shut down.
     max_workers : int, optional
-        Workers of the default process pool.
+        Workers of the default process pool; for any executor at most ``2 * max_workers`` runs
+        (default 8) are in flight at once, which bounds what ``stop_after`` lets finish.
     progress : bool
         One line per finished run on stderr.
     stop_after : int, optional
