@@ -1,0 +1,163 @@
+"""``degree-learning``: fractional variance predicts which depth learns degree-k functions best.
+
+Yang & Salman (arXiv 1907.10599); ``formulas.md`` §7.  ``FV_k = C(d,k) mu_k / sum_i C(d,i) mu_i``
+is the fraction of a GP sample's variance in degree ``k``; the claim is that the test loss of a
+network trained on a degree-``k`` target falls as ``FV_k`` of its kernel rises, and that training
+all layers (kernel: NTK) beats training the last layer alone (kernel: CK) where the NTK's ``FV_k``
+exceeds the CK's.
+
+Setup: MLPs of depth ``L = 1..8`` (NTK parametrization, relu, ``sigma_w^2 = 2``,
+``sigma_b^2 = 0``, width 256), trained on all ``2^d`` points of the cube (``d = 8``); the loss
+reported is therefore the population loss under the uniform measure, not a held-out test loss
+(with ``n <= 512`` a held-out split leaves degree-3/4 targets unlearnable: ``n`` is below the
+number of monomials of degree ``<= k``, and the held-out loss only measures overfitting).  Targets random homogeneous cube polynomials of degree
+``k = 1..4`` with unit variance, four per degree, losses averaged per degree (the 16 targets are
+the 16 outputs of one network: at large width the NTK is the same for every output and the
+outputs train independently).  The network is
+centred (``f - f_0``, the standard trick that removes the random initial function from the test
+loss).  Full-batch GD on ``(1/2n) sum_i ||f(x_i) - y_i||^2`` with learning rate ``1 / Phi(1)``,
+the inverse trace of the kernel being trained (NTK for all layers, CK for the last layer alone):
+in the kernel regime degree ``k`` is then learned at rate ``FV_k / C(d, k)`` per step, the same
+time units for every depth and for both kernels (and ``eta * max_k mu_k <= 1 < 2``, stable).
+Claims checked:
+
+1. for each ``k >= 2`` the Spearman correlation between the test loss across depths and the
+   analytic NTK ``FV_k`` across depths is ``<= -0.5``;
+2. all-layer training beats last-layer training exactly where ``FV_k(NTK) > FV_k(CK)``: the
+   agreement rate over the ``(L, k)`` pairs is reported, and the claim holds if it is ``>= 0.75``.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from spectra.reproductions.common import Claim, ReproductionResult
+
+from ._linear_width import figure_path, log, pyplot, save_figure
+
+NAME = "degree-learning"
+ACT, WV, BV = "relu", 2.0, 0.0
+DEGREES = (1, 2, 3, 4)
+TARGETS_PER_DEGREE = 4  # independent random targets per degree, losses averaged
+LR_TRACE = 1.0  # learning rate = LR_TRACE / trace of the trained kernel
+AGREEMENT_MIN = 0.75
+
+
+def _mlp(d, width, depth, seed, n_out):
+    from spectra.empirical.network import MLP
+
+    return MLP(d, width, depth, ACT, WV, BV, seed=seed, n_outputs=n_out)
+
+
+def _train_all(net, X, Y, Xt, Yt, eta, steps):
+    """GD on all layers of the centred network f - f_0; returns the test loss per output."""
+    n = X.shape[0]
+    F0, F0t = net(X), net(Xt)
+    T = Y + F0  # f - f_0 - Y = f - (Y + f_0)
+    for _ in range(steps):
+        out, cache = net.forward(X)
+        grads = net.backward(cache, (out - T) / n)
+        for p, g in zip(net.params, grads):
+            p -= eta * g
+    return 0.5 * np.mean((net(Xt) - F0t - Yt) ** 2, axis=0)
+
+
+def _train_last(net, X, Y, Xt, Yt, eta, steps):
+    """GD on the readout only of the centred network: f - f_0 = ws * A (W - W_0)^T + bs * (b - b_0)."""
+    L = net.depth
+    ws, bs = net._w_scale[L], net._b_scale[L]
+    A, At = net.features(X), net.features(Xt)
+    dW = np.zeros_like(net.params[2 * L])
+    db = np.zeros_like(net.params[2 * L + 1])
+    n = X.shape[0]
+    for _ in range(steps):
+        R = (ws * A @ dW.T + bs * db - Y) / n
+        dW -= eta * ws * (R.T @ A)
+        db -= eta * bs * R.sum(axis=0)
+    return 0.5 * np.mean((ws * At @ dW.T + bs * db - Yt) ** 2, axis=0)
+
+
+def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
+    """Run the reproduction; ``fast=True`` uses d = 6, width 64, 300 steps."""
+    from scipy.stats import spearmanr
+
+    from spectra.analytic import cube_spectrum
+    from spectra.empirical.data import cube_points, random_cube_polynomial
+
+    t0 = time.time()
+    d, width, steps = (6, 64, 300) if fast else (8, 256, 800)
+    depths = list(range(1, 9))
+    X = cube_points(d)
+    # training set = the whole cube, so the loss on it is the population loss under the uniform
+    # measure; with n = 2^d <= 512 a held-out split leaves degree 3-4 targets unlearnable (n is
+    # below the number of monomials of degree <= k) and the test loss measures only overfitting
+    Y = np.stack([random_cube_polynomial(X, k, seed=seed + 100 * k + t)
+                  for k in DEGREES for t in range(TARGETS_PER_DEGREE)], axis=1)
+    Xt, Yt = X, Y
+    fv = {"ntk": np.zeros((len(depths), len(DEGREES))), "ck": np.zeros((len(depths), len(DEGREES)))}
+    loss = {"all": np.zeros_like(fv["ntk"]), "last": np.zeros_like(fv["ntk"])}
+    etas = {"ntk": [], "ck": []}
+    for i, L in enumerate(depths):
+        for ker in ("ntk", "ck"):
+            s = cube_spectrum(d, ACT, L, WV, BV, kernel=ker, precision="float64")
+            fv[ker][i] = [s.fractional_variance[list(s.degrees).index(k)] for k in DEGREES]
+            etas[ker].append(LR_TRACE / float(s.trace))
+        log(progress, f"[{NAME}] depth {L}: training all layers (eta={etas['ntk'][-1]:.3g}) and the last "
+                      f"layer (eta={etas['ck'][-1]:.3g}), {steps} steps")
+        net = _mlp(d, width, L, seed + L, Y.shape[1])
+        per_target = _train_last(net, X, Y, Xt, Yt, etas["ck"][-1], steps)  # before W changes
+        loss["last"][i] = per_target.reshape(len(DEGREES), TARGETS_PER_DEGREE).mean(axis=1)
+        per_target = _train_all(net, X, Y, Xt, Yt, etas["ntk"][-1], steps)
+        loss["all"][i] = per_target.reshape(len(DEGREES), TARGETS_PER_DEGREE).mean(axis=1)
+    rho = {}
+    for j, k in enumerate(DEGREES):
+        r = spearmanr(loss["all"][:, j], fv["ntk"][:, j])
+        rho[k] = float(r.statistic) if np.isfinite(r.statistic) else float("nan")
+    pred = fv["ntk"] > fv["ck"]
+    obs = loss["all"] < loss["last"]
+    agree = float(np.mean(pred == obs))
+    high = [j for j, k in enumerate(DEGREES) if k >= 2]
+    agree_high = float(np.mean((pred == obs)[:, high]))
+    claims = [
+        Claim("for each k >= 2: Spearman rho(population loss across depths, analytic NTK FV_k) <= -0.5",
+              all(rho[k] <= -0.5 for k in DEGREES if k >= 2),
+              {f"rho_k{k}": rho[k] for k in DEGREES}),
+        Claim(f"all layers beat the last layer exactly where FV_k(NTK) > FV_k(CK): agreement >= {AGREEMENT_MIN}",
+              agree >= AGREEMENT_MIN,
+              {"agreement_rate": agree, "agreement_rate_k_ge_2": agree_high,
+               "pairs_ntk_fv_greater": int(pred.sum()), "pairs_all_layers_better": int(obs.sum()),
+               "pairs": int(pred.size)}),
+    ]
+    settings = {"dim": d, "n_train": X.shape[0], "loss": "population loss over the full cube (= training set)", "width": width, "depths": depths,
+                "degrees": list(DEGREES), "activation": ACT, "weight_var": WV, "bias_var": BV, "steps": steps,
+                "lr_times_trace": LR_TRACE, "targets_per_degree": TARGETS_PER_DEGREE, "seed": seed, "fast": fast}
+    data = {"fv_ntk": fv["ntk"], "fv_ck": fv["ck"], "test_loss_all": loss["all"], "test_loss_last": loss["last"]}
+    settings["test_loss_all_layers"] = loss["all"].tolist()
+    settings["test_loss_last_layer"] = loss["last"].tolist()
+    settings["fv_ntk"] = fv["ntk"].tolist()
+    settings["fv_ck"] = fv["ck"].tolist()
+    fig_path = None
+    try:
+        plt = pyplot()
+        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+        for j, k in enumerate(DEGREES):
+            l1 = axs[0].plot(depths, loss["all"][:, j], "o-", ms=3, label=f"k={k} (rho={rho[k]:.2f})")[0]
+            axs[0].plot(depths, loss["last"][:, j], "x:", ms=3, color=l1.get_color())
+            axs[1].plot(depths, fv["ntk"][:, j], "o-", ms=3, color=l1.get_color(), label=f"NTK k={k}")
+            axs[1].plot(depths, fv["ck"][:, j], "x:", ms=3, color=l1.get_color())
+        axs[0].set_yscale("log")
+        axs[0].set_xlabel("depth L")
+        axs[0].set_ylabel("population loss (o: all layers, x: last)")
+        axs[0].legend(fontsize=7)
+        axs[1].set_xlabel("depth L")
+        axs[1].set_ylabel("fractional variance (o: NTK, x: CK)")
+        axs[1].legend(fontsize=7)
+        fig.suptitle(f"degree learning: {ACT} MLPs on the cube d={d}, agreement NTK-vs-CK = {agree:.2f}")
+        fig_path = save_figure(fig, figure_path(plot_path, NAME))
+        plt.close(fig)
+    except ImportError as exc:
+        log(progress, f"[{NAME}] no figure: {exc}")
+    _ = math
+    return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0, data)
