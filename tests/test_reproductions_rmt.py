@@ -38,7 +38,7 @@ def test_contract(results, name):
     assert name in r.report()
 
 
-@pytest.mark.parametrize("name", ["bulk-invariance", "spike", "max-lr"])
+@pytest.mark.parametrize("name", ["bulk-invariance", "spike", "max-lr", "degree-learning"])
 def test_fast_claims_hold(results, name):
     assert results[name].passed, results[name].report()
 
@@ -110,7 +110,7 @@ def test_trainer_adam_and_bad_input():
     # first Adam step moves every entry by lr (up to eps): m/sqrt(v) = sign(g)
     net2 = TwoLayerStudent(10, 20, seed=5)
     W0 = net2.W.copy()
-    train_first_layer(net2, data.X, data.y, optimizer="adam", lr=0.01, steps=1)
+    train_first_layer(net2, data.X, data.y, optimizer="adam", lr=0.01, steps=1, eps=1e-14)
     assert np.allclose(np.abs(net2.W - W0), 0.01, rtol=1e-4)
     with pytest.raises(ValueError, match="optimizer"):
         train_first_layer(net, data.X, data.y, optimizer="sgdm")
