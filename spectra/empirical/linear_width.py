@@ -200,12 +200,14 @@ class TwoLayerStudent:
         y = check_finite_array(y, "y", ndim=1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y must have length n = {X.shape[0]}, got {y.shape[0]}")
-        pre = self._pre(X)
-        r = self.act.fn(pre) @ self.a / math.sqrt(self.h) - y
         n = X.shape[0]
-        # dL/dpre_{ik} = r_i a_k sigma'(pre_ik) / (n sqrt h); dpre/dW = x / sqrt d
-        D = self.act.derivative(pre) * (r[:, None] * (self.a[None, :] / (n * math.sqrt(self.h))))
-        return 0.5 * float(np.mean(r**2)), D.T @ X / math.sqrt(self.d)
+        # a diverging run overflows here; the trainer detects the non-finite loss and stops
+        with np.errstate(over="ignore", invalid="ignore"):
+            pre = self._pre(X)
+            r = self.act.fn(pre) @ self.a / math.sqrt(self.h) - y
+            # dL/dpre_{ik} = r_i a_k sigma'(pre_ik) / (n sqrt h); dpre/dW = x / sqrt d
+            D = self.act.derivative(pre) * (r[:, None] * (self.a[None, :] / (n * math.sqrt(self.h))))
+            return 0.5 * float(np.mean(r**2)), D.T @ X / math.sqrt(self.d)
 
     def ck_gram(self, X) -> np.ndarray:
         """Conjugate kernel ``Z Z^T / h``, shape (n, n)."""
