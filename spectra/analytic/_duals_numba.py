@@ -122,23 +122,28 @@ def _mono_moment(n, c, p):
     return out
 
 
+@njit(cache=True, inline="always")
+def _relu_family(code, param, c, s, theta):
+    """Duals of relu (1), leaky relu (2), abs (3), step (4) from s = sqrt(v1 v2 - c^2) and the angle."""
+    relu = (s + (_PI - theta) * c) / (2.0 * _PI)
+    step = (_PI - theta) / (2.0 * _PI)
+    if code == 1:
+        return relu, step
+    if code == 2:
+        ww = (1.0 - param) ** 2
+        return param * c + ww * relu, param + ww * step
+    if code == 3:
+        return 2.0 / _PI * (s + c * (0.5 * _PI - theta)), 2.0 / _PI * (0.5 * _PI - theta)
+    return step, 0.0
+
+
 @njit(cache=True)
 def dual_pair(code, param, c, v1, v2):
     """Return ``(E[phi(u)phi(v)], E[phi'(u)phi'(v)])`` for the closed form ``code``."""
     if code == 1 or code == 2 or code == 3 or code == 4:
         s2 = v1 * v2 - c * c
         s = math.sqrt(s2) if s2 > 0.0 else 0.0
-        th = math.atan2(s, c)
-        relu = (s + (_PI - th) * c) / (2 * _PI)
-        step = (_PI - th) / (2 * _PI)
-        if code == 1:
-            return relu, step
-        if code == 2:
-            w = (1.0 - param) ** 2
-            return param * c + w * relu, param + w * step
-        if code == 3:
-            return 2.0 / _PI * (s + c * (_PI / 2 - th)), 2.0 / _PI * (_PI / 2 - th)
-        return step, 0.0
+        return _relu_family(code, param, c, s, math.atan2(s, c))
     if code == 5:
         a = (1 + 2 * v1) * (1 + 2 * v2)
         x = 2 * c / math.sqrt(a)
@@ -185,17 +190,7 @@ def _dual_lane(code, param, c, q, inv):
         t = 2.0 * fast_asin(math.sqrt(half))
         theta = t if c >= 0.0 else _PI - t
         d2 = (q - c) * (q + c)
-        sq = math.sqrt(max(d2, 0.0))
-        relu = (sq + (_PI - theta) * c) / (2.0 * _PI)
-        step = (_PI - theta) / (2.0 * _PI)
-        if code == 1:
-            return relu, step
-        if code == 2:
-            ww = (1.0 - param) ** 2
-            return param * c + ww * relu, param + ww * step
-        if code == 3:
-            return 2.0 / _PI * (sq + c * (0.5 * _PI - theta)), 2.0 / _PI * (0.5 * _PI - theta)
-        return step, 0.0
+        return _relu_family(code, param, c, math.sqrt(max(d2, 0.0)), theta)
     return dual_pair(code, param, c, q, q)
 
 

@@ -34,11 +34,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_degrees, check_depth, check_dim, check_kernel_name, check_rtol, check_variance
+from .._validation import check_degrees, check_dim
 from .activations import Activation, get_activation
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
-from .spectrum import Spectrum
+from .spectrum import Spectrum, check_spectrum_inputs
 
 __all__ = ["cube_spectrum", "cube_grid_points", "krawtchouk_matrix", "FAST_KERNEL_TOL"]
 
@@ -242,20 +242,9 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
     >>> s.log10_eigenvalues[0] < -50 and s.rel_error_bound[0] <= 1e-12
     True
     """
-    d = check_dim(dim)
-    act = get_activation(activation)
-    depth = check_depth(depth)
-    kernel = check_kernel_name(kernel)
-    wv = check_variance(weight_var, "weight_var", positive=True)
-    bv = check_variance(bias_var, "bias_var")
-    if not (np.ndim(wv) == 0 and np.ndim(bv) == 0):
-        raise TypeError("cube_spectrum takes scalar variances; use cube_spectrum_grid for grids")
-    rtol = check_rtol(rtol)
+    d, act, depth, kernel, wv, bv, rtol = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
+                                                                rtol, precision)
     degs = _parse_degrees(degrees, d)
-    if not (precision == "auto" or precision == "float64" or isinstance(precision, (int, np.integer))):
-        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
-    if isinstance(precision, (int, np.integer)) and not isinstance(precision, bool) and precision < 53:
-        raise ValueError(f"precision must be >= 53 bits, got {precision}")
 
     struct = kernel_structure(act, depth, bv, kernel)
     zero = np.array([structural_zero(struct, int(k)) for k in degs])

@@ -188,7 +188,7 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: f
     True
     """
     d, act, depth, kernel, wv, bv, rtol = _check_common(dim, activation, depth, weight_var, bias_var, kernel,
-                                                        rtol, precision)
+                                                        rtol, precision, min_dim=2)
     if method not in ("auto", "homogeneous", "radial"):
         raise ValueError(f"method must be 'auto', 'homogeneous' or 'radial', got {method!r}")
     alpha = homogeneity_degree(act, depth, bv)

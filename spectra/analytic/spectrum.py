@@ -8,7 +8,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["Spectrum"]
+from .._validation import check_depth, check_dim, check_kernel_name, check_rtol, check_variance
+from .activations import get_activation
+
+__all__ = ["Spectrum", "check_spectrum_inputs"]
 
 
 @dataclass
@@ -164,3 +167,21 @@ def _fmt_mp(x) -> str:
     if x == 0:
         return "0"
     return mpmath.nstr(x, 15, min_fixed=-4, max_fixed=6)
+
+
+def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=1):
+    """Validate the arguments every ``*_spectrum`` function shares; returns them normalized."""
+    d = check_dim(dim, minimum=min_dim)
+    act = get_activation(activation)
+    depth = check_depth(depth)
+    kernel = check_kernel_name(kernel)
+    wv = check_variance(weight_var, "weight_var", positive=True)
+    bv = check_variance(bias_var, "bias_var")
+    if not (np.ndim(wv) == 0 and np.ndim(bv) == 0):
+        raise TypeError("weight_var and bias_var must be scalars (use cube_spectrum_grid for grids)")
+    rtol = check_rtol(rtol)
+    if isinstance(precision, bool) or not (precision in ("auto", "float64") or isinstance(precision, (int, np.integer))):
+        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
+    if isinstance(precision, (int, np.integer)) and precision < 53:
+        raise ValueError(f"precision must be >= 53 bits, got {precision}")
+    return d, act, depth, kernel, wv, bv, rtol

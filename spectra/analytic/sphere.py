@@ -45,7 +45,7 @@ from .._validation import check_degrees, check_depth, check_dim, check_int, chec
 from .activations import get_activation
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, working_precision
-from .spectrum import Spectrum
+from .spectrum import Spectrum, check_spectrum_inputs as _check_common
 
 __all__ = ["sphere_spectrum", "sphere_multiplicity", "gegenbauer_normalized"]
 
@@ -209,23 +209,6 @@ def _parse_degrees(degrees, max_degree):
     return check_degrees(degrees)
 
 
-def _check_common(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=2):
-    d = check_dim(dim, minimum=min_dim)
-    act = get_activation(activation)
-    depth = check_depth(depth)
-    kernel = check_kernel_name(kernel)
-    wv = check_variance(weight_var, "weight_var", positive=True)
-    bv = check_variance(bias_var, "bias_var")
-    if not (np.ndim(wv) == 0 and np.ndim(bv) == 0):
-        raise TypeError("weight_var and bias_var must be scalars here")
-    rtol = check_rtol(rtol)
-    if isinstance(precision, bool) or not (precision in ("auto", "float64") or isinstance(precision, (int, np.integer))):
-        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
-    if isinstance(precision, (int, np.integer)) and precision < 53:
-        raise ValueError(f"precision must be >= 53 bits, got {precision}")
-    return d, act, depth, kernel, wv, bv, rtol
-
-
 def _sphere_balls(d, K, act, depth, wv, bv, kernel, check, rtol, fixed_prec=None):
     """Balls and error bounds for lambda_0..K; ``check`` = degrees whose accuracy must reach rtol.
 
@@ -316,7 +299,7 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: flo
     [1.0, 0.6666666667, 0.15625, 0.0, 0.0104166667, 0.0]
     """
     d, act, depth, kernel, wv, bv, rtol = _check_common(dim, activation, depth, weight_var, bias_var, kernel,
-                                                        rtol, precision)
+                                                        rtol, precision, min_dim=2)
     degs = _parse_degrees(degrees, max_degree)
     K = int(max(degs.max(), 1))
     struct = kernel_structure(act, depth, bv, kernel)
