@@ -55,7 +55,12 @@ def test_two_phase_fast(tmp_path):
     res = get("two-phase").run(fast=True, seed=0, progress=False, plot_path=tmp_path / "t.png")
     c = _claims(res)
     assert c[0]["passed"], res.report()  # faster-than-power-law fall while alignment rises
-    assert np.isfinite(c[1]["values"]["exponent"])
+    v = c[0]["values"]
+    assert v["exponent_second_half"] >= 1.5 * v["exponent_first_half"] > 0
+    # the kernel-phase power law holds at the fast size too, but only just (R^2 = 0.980 for seed 0),
+    # so only its ingredients are checked here; the default size gives R^2 = 0.995
+    w = c[1]["values"]
+    assert np.isfinite(w["exponent"]) and w["exponent"] > 0 and w["decades"] >= 1.0 and w["r2"] > 0.95
 
 
 def test_reproduce_cli(tmp_path, capsys):

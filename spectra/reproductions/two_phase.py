@@ -6,13 +6,25 @@ and the loss falls *as a power law*.
 
 Setup
 -----
-* Inputs uniform on the sphere of radius ``sqrt(d)``; target a single-index ReLU teacher
-  ``y = relu(<beta, x>/|beta|)``, centred and standardised (its harmonic coefficients decay as a
-  power law, which gives a power-law KGD phase; ``TARGET`` also offers ``sign`` and ``abs``).
-* Two-layer ReLU network (depth 1), NTK parametrization, no biases, small initialization (all
-  raw parameters times ``0.1``, the rich regime), learning rate ``0.5 * 2 / lambda_max(K/n)`` of the
-  network before that rescaling; full-batch GD on the MSE ``(1/2n) sum (f - y)^2``.
+* Inputs: Gaussian in ``d = 30`` with a power-law covariance, ``Var x_i ~ (i + 1)^-1.5``
+  (normalised so that ``E|x|^2 = d``); target the linear teacher ``y = <beta, x>`` with
+  ``beta ~ N(0, I)``, centred and standardised.  The power-law covariance spreads the target over
+  many kernel eigendirections with power-law weights and eigenvalues, so the kernel phase has a
+  clean power-law loss (kernel regression with power-law spectra).
+* Two-layer ReLU network (depth 1), width 128, NTK parametrization, no biases, small
+  initialization (all raw parameters times ``0.1``, the rich regime), learning rate
+  ``0.5 * 2 / lambda_max(K/n)`` of the network before that rescaling; full-batch GD on the MSE
+  ``(1/2n) sum (f - y)^2``, ``n = 400``, 20000 steps.
 * Alignment ``A(t)`` = uncentered alignment of the NTK on the training set, at log-spaced steps.
+
+History: the first version (uniform sphere in ``d = 10``, single-index ReLU teacher) passed the
+first claim but the kernel-phase fit had ``R^2 = 0.975``: on the sphere the kernel eigenvalues
+come in degree blocks and the target's energy sits in a few degrees, so the loss falls in steps,
+one per degree.  Also tried (seed 0, 20000 steps): sphere ``d = 3`` / ``d = 5`` with the ReLU
+teacher (``R^2`` 0.90 / 0.95, steps), a sign teacher (a second feature-learning phase late in
+training), anisotropic Gaussian inputs with the single-index teacher (``R^2`` 0.93-0.996, and for
+decay 2.0 seeds 1 and 2 failed both claims).  The linear teacher on power-law data passes for
+seeds 0, 1, 2 (``R^2`` 0.995, 0.984, 0.987).  The criteria below are unchanged.
 
 Phases and fits (criteria fixed before looking at results):
 
@@ -35,13 +47,31 @@ import numpy as np
 from .common import Claim, ReproductionResult
 
 NAME = "two-phase"
-SIZE = {"dim": 10, "n": 400, "width": 128, "steps": 20000}  # default size
+SIZE = {"dim": 30, "n": 400, "width": 128, "steps": 20000}  # default size
+FAST_SIZE = {"dim": 30, "n": 200, "width": 64, "steps": 20000}
 
 
-TARGET = "relu"  # also "sign", "abs"
+TARGET = "linear"  # also "relu", "sign", "abs" (single-index teachers, see History)
+DATA = "aniso"  # "aniso": Gaussian with power-law covariance; "sphere": uniform on the sphere
+ANISO_DECAY = 1.5  # "aniso": variance of coordinate i is proportional to (i + 1)^-ANISO_DECAY
+INIT_SCALE = 0.1
+LR_SHARPNESS = 0.5
+
+
+def _inputs(dim, n, seed):
+    from ..empirical.data import sample_gaussian, sample_sphere
+
+    if DATA == "sphere":
+        return sample_sphere(dim, n, seed=seed)
+    v = (np.arange(1, dim + 1, dtype=float)) ** -ANISO_DECAY
+    v *= dim / v.sum()  # E|x|^2 = d, as on the sphere of radius sqrt(d)
+    return sample_gaussian(dim, n, seed=seed) * np.sqrt(v)
 
 
 def _target(X, beta):
+    if TARGET == "linear":  # y = <beta, x>: energy spread over all input directions
+        y = X @ beta
+        return (y - y.mean()) / y.std()
     z = X @ beta / np.linalg.norm(beta)
     if TARGET == "sign":
         return np.sign(z)
@@ -68,20 +98,20 @@ def _fit(t, L):
 
 def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
     """Train, locate the two phases from the alignment curve and fit the loss in each."""
-    from ..empirical.data import sample_sphere
     from ..empirical.metrics import alignment_curve
     from ..empirical.network import MLP
     from ..empirical.training import log_spaced_steps, train
 
     t0 = time.monotonic()
-    dim, n, width, steps = (8, 150, 64, 3000) if fast else (SIZE["dim"], SIZE["n"], SIZE["width"], SIZE["steps"])
-    X = sample_sphere(dim, n, seed=seed)
+    size = FAST_SIZE if fast else SIZE
+    dim, n, width, steps = size["dim"], size["n"], size["width"], size["steps"]
+    X = _inputs(dim, n, seed)
     beta = np.random.default_rng(seed + 7).standard_normal(dim)
     y = _target(X, beta)
     net = MLP(dim, width, 1, "relu", 2.0, 0.0, seed=seed)
-    lr = 0.5 * 2.0 / (np.linalg.eigvalsh(net.ntk_gram(X))[-1] / n)
+    lr = LR_SHARPNESS * 2.0 / (np.linalg.eigvalsh(net.ntk_gram(X))[-1] / n)
     for p in net.params:
-        p *= 0.1
+        p *= INIT_SCALE
     rec = log_spaced_steps(steps, 40)
     run_ = train(net, X, y, n_steps=steps, lr=lr, record=("loss", "ntk"), record_steps=rec, seed=seed,
                  progress=progress)
@@ -122,8 +152,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
               power, {"flat_window": [t_flat, t_end], "decades": decades, "exponent": pf, "r2": rf,
                       "alignment_final": float(Afin)}),
     ]
-    settings = {"dim": dim, "n": n, "width": width, "n_steps": steps, "lr": lr, "init_scale": 0.1,
-                "target": TARGET, "fast": fast, "seed": seed}
+    settings = {"dim": dim, "n": n, "width": width, "n_steps": steps, "lr": lr, "init_scale": INIT_SCALE,
+                "target": TARGET, "data": DATA, "aniso_decay": ANISO_DECAY, "fast": fast, "seed": seed}
     path = plot_path if plot_path is not None else f"figures/{NAME}.png"
     fig = _plot(loss_t, L, s, A, (t_lo, t_hi), (t_flat, t_end), pf, path) if path else None
     return ReproductionResult(NAME, claims, settings, figure=fig, seconds=time.monotonic() - t0,
@@ -136,18 +166,24 @@ def _plot(t, L, s, A, rise, flat, pf, path):
     from .._plotting import plt_or_raise
 
     plt = plt_or_raise()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.loglog(t, L, color="C0", label="train loss")
+    m = (t >= flat[0]) & (t <= flat[1]) & (L > 0)
+    if m.sum() >= 3:  # the fitted power law over the flat-alignment window
+        c = np.polyfit(np.log(t[m]), np.log(L[m]), 1)
+        ax.loglog(t[m], np.exp(np.polyval(c, np.log(t[m]))) * 1.6, "k--", lw=1,
+                  label=rf"power-law fit $\propto t^{{-{pf:.2f}}}$ (shifted up)")
     ax.axvspan(*rise, color="C1", alpha=0.15, label="alignment rising")
-    ax.axvspan(*flat, color="C2", alpha=0.15, label=f"alignment flat (fit exponent {pf:.2f})")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
+    ax.axvspan(*flat, color="C2", alpha=0.15, label="alignment flat (kernel phase)")
+    ax.set_xlabel("GD step t")
+    ax.set_ylabel("train loss (MSE/2)")
+    ax.set_title("two-layer ReLU, small init: feature-learning phase, then kernel phase")
     ax2 = ax.twinx()
     ax2.semilogx(np.maximum(s, 1), A, color="C3", marker=".", label="alignment A(t)")
-    ax2.set_ylabel("alignment")
+    ax2.set_ylabel(r"uncentered alignment $A(t)$", color="C3")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="lower left", fontsize=8)
+    ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
