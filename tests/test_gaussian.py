@@ -52,6 +52,44 @@ def test_monte_carlo_radial_blocks_n3000():
     _check_mc(3000)
 
 
+def test_monte_carlo_top_eigenvalue_per_degree_k_le_4():
+    """Top radial eigenvalue of every block k <= 4 vs a Monte-Carlo Gram (n = 3000, d = 4, with bias).
+
+    Each Monte-Carlo eigenvector is assigned its angular degree by the addition theorem
+    (A_k = N(d,k)/n P_k(<x_i, x_j>/(|x_i||x_j|)) projects onto degree-k harmonics times any radial
+    function), which separates clusters whose eigenvalues interleave (block 2 vs block 0's second
+    radial eigenvalue).  The top N(d,k) eigenvalues of degree k must average to the analytic top
+    eigenvalue of block k within 3 standard errors.
+    """
+    from spectra.analytic import sphere_multiplicity
+    from spectra.analytic.sphere import gegenbauer_normalized
+
+    d, n, K = 4, 3000, 4
+    g = gaussian_spectrum(d, "relu", 2, 2.0, 0.5, "ntk", max_degree=K)
+    ev, V = _gaussian_mc(n, d=d, seed=0)
+    rng = np.random.default_rng(0)  # the same points as _gaussian_mc
+    x = rng.standard_normal((n, d))
+    xh = x / np.linalg.norm(x, axis=1, keepdims=True)
+    T = np.clip(xh @ xh.T, -1, 1)
+    top = 80
+    content = np.empty((K + 1, top))
+    for k in range(K + 1):
+        Pk = gegenbauer_normalized(d, k, T)[-1]
+        A = sphere_multiplicity(d, k) / n * Pk
+        content[k] = np.einsum("ij,ij->j", V[:, :top], A @ V[:, :top])
+    # an eigenvector belongs to degree k <= K when most of its energy is there (degrees > K
+    # carry the rest of the spectrum; the finite-sample A_k are projectors only approximately)
+    degree = np.where(content.max(axis=0) > 0.5, np.argmax(content, axis=0), -1)
+    for k in range(K + 1):
+        m = sphere_multiplicity(d, k)
+        idx = np.nonzero(degree == k)[0][:m]
+        assert len(idx) == m
+        lam = g.eigenvalues[k]
+        w = (V[:, idx] ** 2).sum(1) * n / m
+        se = lam * w.std() / math.sqrt(n)
+        assert abs(ev[idx].mean() - lam) <= 3 * se, (k, ev[idx].mean(), lam, se)
+
+
 def test_stated_accuracy_and_structure():
     g = gaussian_spectrum(8, "erf", 2, 2.0, 0.0, "ck", max_degree=5)
     assert [g.method[k] for k in (0, 2, 4)] == ["zero"] * 3  # odd kernel
