@@ -72,7 +72,7 @@ def target_2d(U) -> np.ndarray:
 
 def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
     """Train, compute ``E_10`` of target and output and the sharpness along the run, check the claims."""
-    from ..empirical.metrics import energy_curve, sharpness_curve
+    from ..empirical.metrics import sharpness_curve, top_k_energy
     from ..empirical.network import MLP
     from ..empirical.training import StepDecay, log_spaced_steps, train
 
@@ -98,8 +98,10 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     run_ = train(net, X, y, n_steps=steps, schedule=sched, record=("loss", "outputs", "ntk"), record_steps=rec,
                  seed=seed, progress=progress)
     s = run_.steps
-    Ey = energy_curve(run_.ntk_train, y, K_TOP)
-    Ef = energy_curve(run_.ntk_train, run_.outputs_train[:, :, 0], K_TOP)
+    # one eigendecomposition per snapshot for both the target and the output
+    E = np.array([top_k_energy(K, np.column_stack([y, f[:, 0]]), K_TOP)
+                  for K, f in zip(run_.ntk_train, run_.outputs_train)])
+    Ey, Ef = E[:, 0], E[:, 1]
     lam, sharp = sharpness_curve(run_.ntk_train, run_.lr)
     pre = np.flatnonzero(s < decay)
     win = pre[pre >= pre[-1] - max(1, int(0.2 * len(pre)))] if len(pre) else pre
