@@ -129,7 +129,7 @@ def test_mercer_reconstruction():
 # ----------------------------------------------------------------------------- mpmath quadrature
 FULL_GRID = [(act, kernel, d, depth, bv) for act in ("relu", "erf") for kernel in ("ck", "ntk")
              for d in (3, 10, 100) for depth in (1, 2, 3) for bv in (0.0, 0.5)]
-# a subset in which every level of every factor appears (the full grid runs under -m slow)
+# a subset in which every level of every factor appears; the rest of the full grid follows
 FAST_GRID = [("relu", "ntk", 3, 3, 0.5), ("relu", "ck", 10, 2, 0.0), ("relu", "ntk", 100, 1, 0.0),
              ("erf", "ck", 3, 1, 0.5), ("erf", "ntk", 10, 3, 0.0), ("erf", "ck", 100, 2, 0.5)]
 
@@ -151,7 +151,6 @@ def test_against_mpmath_quadrature(combo):
     _check_against_mpmath(*combo)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("combo", [c for c in FULL_GRID if c not in FAST_GRID])
 def test_against_mpmath_quadrature_full(combo):
     _check_against_mpmath(*combo)
