@@ -57,3 +57,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("spectra: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

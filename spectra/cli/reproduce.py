@@ -35,7 +35,10 @@ def _main(args) -> int:
     kwargs = {"fast": args.fast, "seed": args.seed, "progress": not args.quiet}
     if args.plot is not None:
         kwargs["plot_path"] = args.plot
-    res = mod.run(**kwargs)
+    from .._threads import blas_threads
+
+    with blas_threads(1):  # small matrices: one BLAS thread avoids oversubscription
+        res = mod.run(**kwargs)
     print(res.to_json() if args.format == "json" else res.report())
     sys.stdout.flush()
     return 0 if res.passed else 1

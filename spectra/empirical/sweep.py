@@ -179,9 +179,15 @@ def execute_run(settings: dict, out_path: str) -> dict:
 
     Top-level (picklable) so that any executor, including dask's, can call it.
     """
+    from .._threads import blas_threads
     from .network import MLP
     from .training import log_spaced_steps, train
 
+    with blas_threads(1):  # workers run side by side: one BLAS thread each
+        return _execute_run(settings, out_path, MLP, log_spaced_steps, train)
+
+
+def _execute_run(settings, out_path, MLP, log_spaced_steps, train) -> dict:
     t0 = time.monotonic()
     X, y, Xt, yt = _make_data(settings.get("data", {}))
     net_kw = dict(settings.get("net", {}))
