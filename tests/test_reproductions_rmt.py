@@ -49,13 +49,37 @@ def test_spike_numbers(results):
 
 
 def test_heavy_tail_key_claim(results):
-    # the alpha claim holds at the fast size; the test-error gap (~1e-2) is within the noise of
-    # the fast size and is only checked at the default size (spectra reproduce heavy-tail)
-    c = results["heavy-tail"].claims
-    assert c[0].passed, results["heavy-tail"].report()
+    # the alpha claim holds at the fast size (Adam's weight ESD is heavy-tailed); the test-error
+    # claim against the best bulk-invariant GD run does not hold (Adam overfits), and the test
+    # only checks that its comparison is the fair one
+    r = results["heavy-tail"]
+    c = r.claims
+    assert c[0].passed, r.report()
     v = c[0].values
+    assert v["alpha_adam"] <= 0.75 * v["alpha_init"]
     assert v["alpha_median_adam"] < v["alpha_median_init"]
-    assert c[1].values["train_loss_adam"] < c[1].values["train_loss_gd"]
+
+
+def test_heavy_tail_gd_baseline_is_best_bulk_invariant(results):
+    r = results["heavy-tail"]
+    scan = r.settings["gd_scan"]
+    lrs = [row["lr"] for row in scan]
+    assert 100.0 in lrs and lrs == sorted(lrs)
+    # the scan goes up to the first rate that breaks the bulk (or to the end of the grid)
+    assert all(row["weights_invariant"] for row in scan[:-1])
+    assert (not scan[-1]["weights_invariant"]) or len(scan) == 5
+    best = [row for row in scan if row["bulk_invariant"]]
+    assert len(best) == 1 and best[0]["lr"] == r.settings["gd_lr_best"]
+    best = best[0]
+    assert max(best["w1_rel_weights"], best["w1_rel_ck"], best["w1_rel_ntk"]) <= 0.02 and best["outliers"] == 0
+    # no weight-invariant rate that was not rejected by its kernels has a lower test error
+    for row in scan:
+        if row["weights_invariant"] and not (row["kernels_checked"] and not row["bulk_invariant"]):
+            assert best["test_ridge"] <= row["test_ridge"]
+    t = r.claims[1].values
+    assert t["test_gd_best"] == best["test_ridge"] and t["test_gd_best"] <= t["test_gd_lr100"]
+    assert t["test_gd_best"] < t["test_init"]  # GD at the baseline rate learns something
+    assert r.claims[1].passed == (t["test_adam"] < t["test_gd_best"])
 
 
 def test_max_lr_matches_analytic_threshold(results):
