@@ -65,7 +65,7 @@ def mlp_kernel(c, activation="relu", depth: int = 1, weight_var=2.0, bias_var=0.
     >>> float(mlp_kernel(1.0, "relu", depth=1, weight_var=2.0, bias_var=0.0, kernel="ck"))
     2.0
     >>> mlp_kernel(np.array([-1.0, 0.0, 1.0]), "relu", 1, 2.0, 0.0, "ntk").round(6)
-    array([0.      , 0.63662 , 4.      ])
+    array([0.     , 0.63662, 4.     ])
     """
     act = get_activation(activation)
     depth = check_depth(depth)
