@@ -19,6 +19,7 @@ __all__ = [
     "check_rtol",
     "check_finite_array",
     "check_degrees",
+    "check_positive",
 ]
 
 
@@ -117,3 +118,14 @@ def check_degrees(degrees, name: str = "degrees", *, maximum: int | None = None)
     if np.any(degs < 0) or (maximum is not None and np.any(degs > maximum)):
         raise ValueError(f"{name} must be integers {rng}, got {degs.tolist()}")
     return degs.astype(int)
+
+
+def check_positive(x, name: str) -> float:
+    """A finite real number ``> 0``."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a positive number, got {x!r}") from None
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
+    return v

@@ -33,19 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spectra._validation import check_finite_array, check_int
+
+from spectra._validation import check_finite_array, check_int, check_positive
 
 __all__ = ["SingleIndexData", "single_index_data", "TwoLayerStudent", "TrainHistory", "train_first_layer"]
-
-
-def _check_pos(x, name):
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number, got {x!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
-    return v
 
 
 def _activation(name):
@@ -310,13 +301,13 @@ def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: 
     opt = str(optimizer).strip().lower()
     if opt not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam', got {optimizer!r}")
-    lr = _check_pos(lr, "lr")
+    lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=0)
     b1, b2 = (float(betas[0]), float(betas[1]))
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
-    eps = _check_pos(eps, "eps")
-    lr_decay = _check_pos(lr_decay, "lr_decay")
+    eps = check_positive(eps, "eps")
+    lr_decay = check_positive(lr_decay, "lr_decay")
     if lr_decay > 1:
         raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay!r}")
     snaps = {check_int(s, "snapshot_steps", minimum=0) for s in snapshot_steps}

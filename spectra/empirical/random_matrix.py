@@ -20,9 +20,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from numba import njit
 
-from spectra._validation import check_finite_array, check_int
+from spectra._validation import check_finite_array, check_int, check_positive
 
 __all__ = [
     "weight_esd",
@@ -97,16 +98,6 @@ def _check_gram(K, name: str = "K", *, sym_rtol: float = 1e-8) -> np.ndarray:
     return arr
 
 
-def _check_positive(x, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a positive number, got {x!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
-    return v
-
-
 # ----------------------------------------------------------------------------- spectra
 def weight_esd(W) -> np.ndarray:
     """Eigenvalues of ``W^T W / h`` for a weight matrix ``W`` of shape ``(h, d)``.
@@ -167,7 +158,7 @@ def gram_esd(K, *, normalize: bool = False) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- Marchenko–Pastur
 def _check_mp(sigma2, gamma):
-    return _check_positive(sigma2, "sigma2"), _check_positive(gamma, "gamma")
+    return check_positive(sigma2, "sigma2"), check_positive(gamma, "gamma")
 
 
 def mp_edges(sigma2: float, gamma: float) -> tuple[float, float]:
@@ -337,7 +328,7 @@ def fit_mp(eigenvalues, gamma: float | None = None, *, levels: tuple[float, floa
         return s2, res
 
     if gamma is not None:
-        g = _check_positive(gamma, "gamma")
+        g = check_positive(gamma, "gamma")
         s2, res = solve(g)
         fixed = True
     else:
@@ -378,7 +369,7 @@ def tracy_widom_scale(h: int, d: int, sigma2: float = 1.0) -> tuple[float, float
     """
     h = check_int(h, "h", minimum=2)
     d = check_int(d, "d", minimum=1)
-    s2 = _check_positive(sigma2, "sigma2")
+    s2 = check_positive(sigma2, "sigma2")
     a, b = math.sqrt(h - 1), math.sqrt(d)
     return s2 * (a + b) ** 2 / h, s2 * (a + b) * (1 / a + 1 / b) ** (1 / 3) / h
 
@@ -459,7 +450,7 @@ def find_outliers(W, *, s: float = TW1_QUANTILES[0.99], sigma2: float | None = N
     lam = weight_esd(W)
     gamma = d / h
     fit = fit_mp(lam, gamma=gamma)
-    s2 = fit.sigma2 if sigma2 is None else _check_positive(sigma2, "sigma2")
+    s2 = fit.sigma2 if sigma2 is None else check_positive(sigma2, "sigma2")
     if sigma2 is not None:
         lm, lp = mp_edges(s2, gamma)
         fit = MPFit(s2, gamma, lm, lp, fit.residual, True)
@@ -661,7 +652,7 @@ def powerlaw_alpha(values, xmin="ks", *, min_tail: int = 10, floor: float = 1e-1
         else:
             raise ValueError(f"xmin must be 'ks', 'median' or a positive number, got {xmin!r}")
     else:
-        xm = _check_positive(xmin, "xmin")
+        xm = check_positive(xmin, "xmin")
         i = int(np.searchsorted(x, xm, side="left"))
         if x.size - i < 2:
             raise ValueError(f"xmin = {xm:g} leaves fewer than 2 values in the tail")
