@@ -7,7 +7,6 @@ default-size outcomes are recorded in the closing note of issue 5).
 import json
 
 import numpy as np
-import pytest
 
 from spectra.reproductions import get
 

@@ -1,14 +1,12 @@
 """Tests of spectra.empirical.training against closed forms and hand-written recursions."""
 import json
 import os
-import warnings
-
 import numpy as np
 import pytest
 
 from spectra.empirical.network import MLP
 from spectra.empirical.training import (
-    SGD, Adam, Constant, Cosine, StepDecay, TrainingDivergedError, TrainingRun, Warmup, cross_entropy_loss,
+    SGD, Adam, Cosine, StepDecay, TrainingDivergedError, TrainingRun, Warmup, cross_entropy_loss,
     log_spaced_steps, mse_loss, schedule_from_dict, train)
 
 

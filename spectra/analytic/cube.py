@@ -35,10 +35,10 @@ from functools import lru_cache
 import numpy as np
 
 from .._validation import check_degrees, check_dim
-from .activations import Activation, get_activation
+from .activations import Activation
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
-from .spectrum import Spectrum, check_spectrum_inputs
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances
 
 __all__ = ["cube_spectrum", "cube_grid_points", "krawtchouk_matrix", "FAST_KERNEL_TOL"]
 
@@ -314,12 +314,8 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
             method[i] = f"arb@{prec}"
         trace = float(arb_to_mpf(trace_ball))
 
-    # fractional variance = C(d,k) mu_k / Phi(1), in log space so huge C(d,k) cannot overflow
     mult = [math.comb(d, int(k)) for k in degs]
-    fv = np.zeros(n)
-    for i in range(n):
-        if np.isfinite(log10[i]) and trace > 0:
-            fv[i] = 10.0 ** (log10[i] + math.log10(mult[i]) - math.log10(trace))
+    fv = fractional_variances(mult, exact, trace)
     top = max(mu_fast.get(0, 0.0), mu_fast.get(1, 0.0))
     max_lr = 2.0 / top if top > 0 else None
     params = dict(activation=act.name, depth=depth, weight_var=float(wv), bias_var=float(bv), kernel=kernel)

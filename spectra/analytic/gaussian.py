@@ -33,7 +33,7 @@ from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, struct
 from .precision import arb_to_mpf, working_precision
 from .sphere import (_check_common, _parse_degrees, _project, _sphere_balls, gegenbauer_normalized,
                      sphere_multiplicity, sphere_spectrum)
-from .spectrum import Spectrum
+from .spectrum import Spectrum, fractional_variances
 
 __all__ = ["gaussian_spectrum", "radial_rule", "homogeneity_degree"]
 
@@ -255,7 +255,7 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: f
         rel[i] = float(err / (abs(top2) - err)) if abs(top2) > err else math.inf
         meth[i] = f"radial {M1}/{M2} x " + (f"arb-gl {N} @{prec}" if arb_path else f"float64-gl {N}")
     mult = [sphere_multiplicity(d, int(k)) for k in degs]
-    fv = np.array([float(mult[i] * exact[i] / trace) if trace > 0 else 0.0 for i in range(n)])
+    fv = fractional_variances(mult, exact, trace)
     top = max(float(eigs[M2][0][0]) if not zero_all[0] else 0.0, float(eigs[M2][1][0]) if not zero_all[1] else 0.0)
     max_lr = 2.0 / top if top > 0 else None
     params = dict(activation=act.name, depth=depth, weight_var=float(wv), bias_var=float(bv), kernel=kernel)

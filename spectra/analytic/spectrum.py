@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import check_depth, check_dim, check_kernel_name, check_rtol, check_variance
 from .activations import get_activation
 
-__all__ = ["Spectrum", "check_spectrum_inputs"]
+__all__ = ["Spectrum", "check_spectrum_inputs", "fractional_variances"]
 
 
 @dataclass
@@ -185,3 +185,20 @@ def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, 
     if isinstance(precision, (int, np.integer)) and precision < 53:
         raise ValueError(f"precision must be >= 53 bits, got {precision}")
     return d, act, depth, kernel, wv, bv, rtol
+
+
+def fractional_variances(multiplicities, exact, trace: float) -> np.ndarray:
+    """``multiplicity * eigenvalue / trace`` per degree, from the arbitrary-precision eigenvalues.
+
+    The product is taken in mpmath, so multiplicities far beyond float64 (``C(4096, 2048)``) and
+    eigenvalues below its range combine without overflow or underflow; non-positive values
+    (exact zeros, float64 noise) and a non-positive trace give 0.
+    """
+    import mpmath
+
+    out = np.zeros(len(exact))
+    if trace > 0:
+        for i, (m, x) in enumerate(zip(multiplicities, exact)):
+            if x > 0:
+                out[i] = float(mpmath.mpf(m) * x / trace)
+    return out

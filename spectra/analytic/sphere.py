@@ -41,11 +41,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_degrees, check_depth, check_dim, check_int, check_kernel_name, check_rtol, check_variance
-from .activations import get_activation
+from .._validation import check_degrees, check_dim, check_int
 from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
-from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, working_precision
-from .spectrum import Spectrum, check_spectrum_inputs as _check_common
+from .precision import MAX_PRECISION, arb_log10, arb_to_mpf, working_precision
+from .spectrum import Spectrum, fractional_variances, check_spectrum_inputs as _check_common
 
 __all__ = ["sphere_spectrum", "sphere_multiplicity", "gegenbauer_normalized"]
 
@@ -356,10 +355,7 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: flo
         if zero_all[k]:
             lam_all[k] = mpmath.mpf(0)
     mult = [sphere_multiplicity(d, int(k)) for k in degs]
-    fv = np.zeros(n)
-    for i in range(n):
-        if np.isfinite(log10[i]) and trace > 0:
-            fv[i] = float(mpmath.mpf(mult[i]) * exact[i] / trace)
+    fv = fractional_variances(mult, exact, trace)
     if set(int(k) for k in degs) == set(range(int(degs.max()) + 1)):
         Kq = int(degs.max())
         s = mpmath.fsum(sphere_multiplicity(d, k) * lam_all[k] for k in range(Kq + 1))

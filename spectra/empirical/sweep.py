@@ -50,7 +50,6 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from .._validation import check_int
 

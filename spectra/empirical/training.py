@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_finite_array, check_int
+from .._validation import check_int
 
 __all__ = [
     "Schedule",
