@@ -29,6 +29,12 @@ Claims checked (thresholds fixed before the runs):
 
 ``alpha`` with ``x_min`` at the median (Kothapalli et al.'s rule) is reported alongside; the two
 rules are not comparable with each other (empirical-methods §10.7).
+
+At the default size claim 2 fails.  ``benchmarks/heavy_tail_tradeoff.py`` scans full-batch Adam
+(learning rate 0.1 to 20 over sqrt(d)) and GD (10 to 3000) over steps 1 to 50.  No Adam snapshot that
+is heavy-tailed by claim 1's rule beats the best bulk-invariant GD run in test error (best: 0.1987
+against 0.1964).  Small-learning-rate Adam does beat it (0.1928), but its ESD keeps the
+Marchenko-Pastur shape.
 """
 from __future__ import annotations
 
