@@ -17,7 +17,7 @@ measures, after steps 1, 2, 3, 5, 10, 20 and 50:
 "invariant" is the weight part of the bulk-invariance criteria (W1 <= 0.02, no outlier, MP sigma^2
 within 2 %).  Usage::
 
-    python benchmarks/heavy_tail_tradeoff.py [--fast] [--seed S] [--plot PATH]
+    python benchmarks/heavy_tail_tradeoff.py [--fast | --sizes N D H] [--seed S] [--plot PATH]
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from spectra.empirical.linear_width import train_first_layer
+from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
 from spectra.empirical.random_matrix import find_outliers, powerlaw_alpha, wasserstein1, weight_esd
 from spectra.reproductions._linear_width import setup
 
@@ -48,10 +48,18 @@ def measure(net, data, esd0):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fast", action="store_true", help="n, d, h = 600, 300, 450")
+    ap.add_argument("--sizes", type=int, nargs=3, metavar=("N", "D", "H"), default=None,
+                    help="other sizes n, d, h (default: the reproduction's 2000, 1000, 1500)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", default=None, help="write a scatter plot of test error against alpha here")
     args = ap.parse_args(argv)
-    sz, data, net = setup(args.fast, args.seed)
+    if args.sizes is None:
+        sz, data, net = setup(args.fast, args.seed)
+    else:
+        n, d, h = args.sizes
+        sz = {"n": n, "d": d, "h": h}
+        data = single_index_data(n, d, n_test=1000, seed=args.seed)
+        net = TwoLayerStudent(d, h, seed=args.seed + 1)
     W0, d = net.W.copy(), sz["d"]
     esd0 = weight_esd(W0)
     m0 = measure(net, data, esd0)
