@@ -91,8 +91,11 @@ def check_rtol(rtol, name: str = "rtol") -> float:
     return r
 
 
-def check_finite_array(x, name: str, *, ndim: int | None = None, dtype=float) -> np.ndarray:
-    """A finite numeric array, optionally of a fixed number of dimensions."""
+def check_finite_array(x, name: str, *, ndim: int | None = None, dtype=float, hint: str = "") -> np.ndarray:
+    """A finite numeric array, optionally of a fixed number of dimensions.
+
+    ``hint`` is appended to the non-finite error (e.g. the likely cause).
+    """
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError):
@@ -100,7 +103,7 @@ def check_finite_array(x, name: str, *, ndim: int | None = None, dtype=float) ->
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise ValueError(f"{name} must be finite (no NaN or inf){hint}")
     return arr
 
 

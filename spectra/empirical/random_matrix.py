@@ -70,13 +70,7 @@ def _check_weight(W, name: str = "W") -> np.ndarray:
         raise ValueError(f"{name} must be a 2-D weight matrix of shape (h, d), got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    try:
-        arr = np.asarray(arr, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric array") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf): training may have diverged")
-    return arr
+    return check_finite_array(arr, name, hint=": training may have diverged")
 
 
 def _check_gram(K, name: str = "K", *, sym_rtol: float = 1e-8) -> np.ndarray:
@@ -85,12 +79,7 @@ def _check_gram(K, name: str = "K", *, sym_rtol: float = 1e-8) -> np.ndarray:
         raise ValueError(f"{name} must be a square (n, n) Gram matrix, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    try:
-        arr = np.asarray(arr, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric array") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    arr = check_finite_array(arr, name)
     scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
     asym = float(np.max(np.abs(arr - arr.T)))
     if asym > sym_rtol * scale:
