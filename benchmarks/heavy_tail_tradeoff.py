@@ -13,9 +13,9 @@ measures, after steps 1, 2, 3, 5, 10, 20 and 50:
 * the relative Wasserstein-1 distance of the weight ESD to the initial one;
 * the test error with the readout ridge-refit on the probe set (ridge 0.1, as in the reproduction).
 
-"heavy" uses the reproduction's thresholds (alpha <= 0.75 alpha_init and alpha + 2 se < alpha_init);
-"invariant" is the weight part of the bulk-invariance criteria (W1 <= 0.02, no outlier, MP sigma^2
-within 2 %).  Usage::
+"heavy" and "invariant" are the ``heavy-tail`` reproduction's own rules (its ``_heavier_than`` and
+``_weight_invariant``): alpha <= 0.75 alpha_init and alpha + 2 se < alpha_init; weight W1 <= 0.02, no
+outlier, MP sigma^2 within 2 %.  Usage::
 
     python benchmarks/heavy_tail_tradeoff.py [--fast | --sizes N D H] [--seed S] [--plot PATH]
 """
@@ -28,21 +28,21 @@ import time
 from threadpoolctl import threadpool_limits
 
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
-from spectra.empirical.random_matrix import find_outliers, powerlaw_alpha, wasserstein1, weight_esd
-from spectra.reproductions._linear_width import setup
+from spectra.reproductions._linear_width import setup, snapshot
+from spectra.reproductions.heavy_tail import WELL_BELOW, _heavier_than, _weight_invariant
 
 ADAM_C = (0.1, 0.3, 1.0, 3.0, 6.3, 10.0, 20.0)  # Adam learning rate * sqrt(d)
 GD_LR = (10.0, 100.0, 300.0, 1000.0, 3000.0)
 STEPS = (1, 2, 3, 5, 10, 20, 50)
 
 
-def measure(net, data, esd0):
-    esd = weight_esd(net.W)
-    a = powerlaw_alpha(esd, "ks")
-    out = find_outliers(net.W)
-    return {"alpha": a.alpha, "se": a.alpha_se, "outliers": out.count, "sigma2": out.fit.sigma2,
-            "w1": wasserstein1(esd0, esd, relative=True),
-            "test": net.ridge_test_error(data.X_probe, data.y_probe, data.X_test, data.y_test)}
+def measure(net, data, s0):
+    """The reproduction's snapshot, judged by its rules against the initial snapshot ``s0``."""
+    s = snapshot(net, data, kernels=False)
+    invariant, info = _weight_invariant(s0, s, diverged=False)
+    a = s["alpha_ks"]
+    return {"alpha": a.alpha, "se": a.alpha_se, "outliers": info["outliers"], "w1": info["w1_rel_weights"],
+            "test": s["test_ridge"], "heavy": _heavier_than(a, s0["alpha_ks"]), "invariant": invariant}
 
 
 def main(argv=None):
@@ -61,8 +61,8 @@ def main(argv=None):
         data = single_index_data(n, d, n_test=1000, seed=args.seed)
         net = TwoLayerStudent(d, h, seed=args.seed + 1)
     W0, d = net.W.copy(), sz["d"]
-    esd0 = weight_esd(W0)
-    m0 = measure(net, data, esd0)
+    s0 = snapshot(net, data, kernels=False)
+    m0 = measure(net, data, s0)
     print(f"n={sz['n']} d={d} h={sz['h']} seed={args.seed}: init alpha {m0['alpha']:.2f}+-{m0['se']:.2f}, "
           f"test {m0['test']:.4f}")
     rows = []
@@ -75,10 +75,8 @@ def main(argv=None):
             if s not in hist.snapshots:  # diverged before step s
                 continue
             net.W[...] = hist.snapshots[s]
-            m = measure(net, data, esd0)
-            m.update(opt=opt, lr=label, step=s,
-                     heavy=m["alpha"] <= 0.75 * m0["alpha"] and m["alpha"] + 2 * m["se"] < m0["alpha"],
-                     invariant=m["w1"] <= 0.02 and m["outliers"] == 0 and abs(m["sigma2"] - 1) <= 0.02)
+            m = measure(net, data, s0)
+            m.update(opt=opt, lr=label, step=s)
             rows.append(m)
             print(f"{opt:4s} lr={label:>12s} step {s:2d}: alpha {m['alpha']:6.2f}+-{m['se']:5.2f} "
                   f"outliers {m['outliers']:3d} W1 {m['w1']:.4f} test {m['test']:.4f}"
@@ -114,7 +112,7 @@ def main(argv=None):
                    label="Adam, heavy by the reproduction's rule")
         ax.scatter([r["alpha"] for r in gd_inv], [r["test"] for r in gd_inv], marker="s", color="C1", s=18,
                    label="GD, weight bulk invariant")
-        ax.axvline(0.75 * m0["alpha"], color="gray", ls=":", lw=1)
+        ax.axvline(WELL_BELOW * m0["alpha"], color="gray", ls=":", lw=1)
         ax.axhline(m0["test"], color="C0", ls=":", lw=1.5, label="init (random features)")
         ax.set_xscale("log")
         ax.set_xlabel(r"weight-ESD tail exponent $\alpha$ (CSN, KS $x_{\min}$)")

@@ -67,13 +67,19 @@ def _gd_run(sz, data, W0, seed, lr, progress):
     return net, hist
 
 
-def _weight_invariant(s0, s, hist) -> tuple[bool, dict]:
+def _weight_invariant(s0, s, diverged: bool) -> tuple[bool, dict]:
+    """The weight part of the bulk-invariance criteria, snapshot ``s`` against initialization ``s0``."""
     dW = compare(s0["esd"], s["esd"])
     info = {"w1_rel_weights": dW["w1_rel"], "outliers": s["outliers"].count, "sigma2": s["outliers"].fit.sigma2,
-            "diverged": hist.diverged}
-    ok = (not hist.diverged and dW["w1_rel"] <= W1_TOL and s["outliers"].count == 0
+            "diverged": diverged}
+    ok = (not diverged and dW["w1_rel"] <= W1_TOL and s["outliers"].count == 0
           and abs(s["outliers"].fit.sigma2 - 1.0) <= SIGMA2_TOL)
     return ok, info
+
+
+def _heavier_than(a, ref) -> bool:
+    """Claim 1's "well below" rule: ``a.alpha <= WELL_BELOW ref.alpha`` and ``SE_MARGIN`` s.e. below it."""
+    return a.alpha <= WELL_BELOW * ref.alpha and a.alpha + SE_MARGIN * a.alpha_se < ref.alpha
 
 
 def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
@@ -101,7 +107,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     for lr in GD_LRS:
         g, hist = _gd_run(sz, data, W0, seed, lr, progress)
         s = snapshot(g, data, kernels=False) if not hist.diverged else None
-        ok, info = _weight_invariant(s0, s, hist) if s is not None else (False, {"diverged": True})
+        ok, info = _weight_invariant(s0, s, hist.diverged) if s is not None else (False, {"diverged": True})
         row = {"lr": lr, "weights_invariant": ok, **info, "kernels_checked": False, "bulk_invariant": False}
         if s is not None:
             row.update(test_ridge=s["test_ridge"], alpha=s["alpha_ks"].alpha, alpha_se=s["alpha_ks"].alpha_se,
@@ -132,8 +138,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         Claim(f"Adam: weight-ESD alpha (KS x_min) well below init (alpha <= {WELL_BELOW} alpha_init and "
               f"alpha + {SE_MARGIN:g} se < alpha_init) and below the best bulk-invariant GD's "
               f"(alpha + {SE_MARGIN:g} se < alpha_GD)",
-              (aa.alpha <= WELL_BELOW * a0.alpha) and (aa.alpha + SE_MARGIN * aa.alpha_se < a0.alpha)
-              and (aa.alpha + SE_MARGIN * aa.alpha_se < ag.alpha) and not adam_diverged,
+              _heavier_than(aa, a0) and (aa.alpha + SE_MARGIN * aa.alpha_se < ag.alpha) and not adam_diverged,
               {"alpha_init": a0.alpha, "alpha_init_se": a0.alpha_se, "alpha_adam": aa.alpha,
                "alpha_adam_se": aa.alpha_se, "alpha_gd": ag.alpha, "alpha_gd_se": ag.alpha_se,
                "gd_lr": best["lr"], "xmin_adam": aa.xmin, "n_tail_adam": aa.n_tail,
