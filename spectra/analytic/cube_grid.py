@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._io import atomic_write
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
 from .cube import FAST_KERNEL_TOL, cube_grid_points, krawtchouk_matrix
@@ -53,17 +53,9 @@ class CubeGrid:
 
     def save(self, path) -> None:
         """Write an ``.npz`` atomically (temporary file in the same folder, then rename)."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=folder)
-        os.close(fd)
-        try:
-            np.savez_compressed(tmp, format=np.array(_FORMAT), dim=self.dim, activation=np.array(self.activation),
-                                weight_var=self.weight_var, bias_var=self.bias_var, **self.arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        atomic_write(path, lambda fh: np.savez_compressed(
+            fh, format=np.array(_FORMAT), dim=self.dim, activation=np.array(self.activation),
+            weight_var=self.weight_var, bias_var=self.bias_var, **self.arrays), binary=True)
 
 
 def load_cube_grid(path) -> CubeGrid:

@@ -51,6 +51,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 
 
+from .._io import atomic_write
 from .._validation import check_int
 
 __all__ = ["load_config", "expand_config", "execute_run", "run_sweep", "SweepReport"]
@@ -266,9 +267,8 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
     runs = expand_config(config)
     out_dir = config["output_dir"]
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, ".sweep.json.tmp"), "w") as fh:
-        json.dump({"name": config.get("name"), "runs": [r["run_id"] for r in runs]}, fh)
-    os.replace(os.path.join(out_dir, ".sweep.json.tmp"), os.path.join(out_dir, "sweep.json"))
+    manifest = {"name": config.get("name"), "runs": [r["run_id"] for r in runs]}
+    atomic_write(os.path.join(out_dir, "sweep.json"), lambda fh: json.dump(manifest, fh))
     rep = SweepReport(out_dir, len(runs))
     todo = []
     for r in runs:

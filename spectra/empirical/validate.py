@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._io import atomic_write
 from .._validation import check_depth, check_dim, check_int, check_variance
 
 __all__ = ["ValidationResult", "validate_spectra", "plot_validation"]
@@ -431,13 +432,8 @@ def plot_validation(result: ValidationResult, path) -> str:
     import os
 
     path = os.fspath(path)
-    root, ext = os.path.splitext(path)
-    tmp = f"{root}.tmp{os.getpid()}{ext or '.png'}"
     try:  # atomic: a reader never sees a half-written figure
-        fig.savefig(tmp, dpi=110, format="png")
-        os.replace(tmp, path)
+        atomic_write(path, lambda fh: fig.savefig(fh, dpi=110, format="png"), binary=True)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path

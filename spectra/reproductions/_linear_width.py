@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from spectra._io import atomic_write
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
 from spectra.empirical.random_matrix import (find_outliers, gram_esd, ks_distance, powerlaw_alpha,
                                              top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
@@ -30,10 +30,7 @@ def figure_path(plot_path, name: str) -> Path:
 
 
 def save_figure(fig, path: Path) -> Path:
-    # atomic write: temp file in the same directory, then replace
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: fig.savefig(fh, dpi=110, bbox_inches="tight", format="png"), binary=True)
     return path
 
 
