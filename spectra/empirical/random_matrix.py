@@ -698,14 +698,9 @@ def ks_distance(a, b) -> tuple[float, float]:
 
 # ----------------------------------------------------------------------------- plots
 def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install 'nn-spectra[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from spectra._plotting import plt_or_raise
 
-    return plt
+    return plt_or_raise()
 
 
 def plot_esd(spectra, *, labels=None, mp: tuple[float, float] | None = None, log: bool = False,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._io import atomic_write
+from .._plotting import plt_or_raise
 from .._validation import check_depth, check_dim, check_int, check_variance
 
 __all__ = ["ValidationResult", "validate_spectra", "plot_validation"]
@@ -371,13 +372,7 @@ def plot_validation(result: ValidationResult, path) -> str:
     Panels: CK and NTK eigenvalues per degree (log scale; absolute values), their deviations
     (mean +- se), and the RMS deviation against width (log-log) with the fitted slopes.  Writes a PNG; returns the path.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # optional dependency
-        raise ImportError("plotting needs matplotlib: pip install 'nn-spectra[plot]' or pip install matplotlib") from exc
+    plt = plt_or_raise()
     fig, grid = plt.subplots(2, 3, figsize=(15, 8.5))
     deg = result.degrees
     n_w = len(result.widths)

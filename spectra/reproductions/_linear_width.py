@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from spectra._io import atomic_write
+from spectra._plotting import plt_or_raise
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
 from spectra.empirical.random_matrix import (find_outliers, gram_esd, ks_distance, powerlaw_alpha,
                                              top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
@@ -35,14 +36,7 @@ def save_figure(fig, path: Path) -> Path:
 
 
 def pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("the figure needs matplotlib: pip install 'nn-spectra[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return plt_or_raise()
 
 
 def setup(fast: bool, seed: int):
