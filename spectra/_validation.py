@@ -20,6 +20,7 @@ __all__ = [
     "check_finite_array",
     "check_degrees",
     "check_positive",
+    "as_generator",
 ]
 
 
@@ -132,3 +133,14 @@ def check_positive(x, name: str) -> float:
     if not (np.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
     return v
+
+
+def as_generator(seed, name: str = "seed") -> np.random.Generator:
+    """A ``numpy.random.Generator``: ``seed`` itself if it is one, else ``default_rng(seed)`` for an int ``>= 0``.
+
+    Passing a Generator lets several samplers share one random stream; an int gives a fresh,
+    reproducible stream.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(check_int(seed, name, minimum=0))
