@@ -13,9 +13,10 @@ measures, after steps 1, 2, 3, 5, 10, 20 and 50:
 * the relative Wasserstein-1 distance of the weight ESD to the initial one;
 * the test error with the readout ridge-refit on the probe set (ridge 0.1, as in the reproduction).
 
-"heavy" and "invariant" are the ``heavy-tail`` reproduction's own rules (its ``_heavier_than`` and
-``_weight_invariant``): alpha <= 0.75 alpha_init and alpha + 2 se < alpha_init; weight W1 <= 0.02, no
-outlier, MP sigma^2 within 2 %.  Usage::
+"heavy" is the ``heavy-tail`` reproduction's rule (``spectra.reproductions.heavy_tail.heavier_than``):
+alpha <= 0.75 alpha_init and alpha + 2 se < alpha_init.  "invariant" is the weight part of the
+bulk-invariance criteria (``spectra.reproductions.bulk_invariance.bulk_invariant``): weight W1 <= 0.02,
+no outlier, MP sigma^2 within 2 %.  Usage::
 
     python benchmarks/heavy_tail_tradeoff.py [--fast | --sizes N D H] [--seed S] [--plot PATH]
 """
@@ -29,7 +30,8 @@ from threadpoolctl import threadpool_limits
 
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
 from spectra.reproductions._linear_width import setup, snapshot
-from spectra.reproductions.heavy_tail import WELL_BELOW, _heavier_than, _weight_invariant
+from spectra.reproductions.bulk_invariance import bulk_invariant
+from spectra.reproductions.heavy_tail import WELL_BELOW, heavier_than
 
 ADAM_C = (0.1, 0.3, 1.0, 3.0, 6.3, 10.0, 20.0)  # Adam learning rate * sqrt(d)
 GD_LR = (10.0, 100.0, 300.0, 1000.0, 3000.0)
@@ -39,10 +41,10 @@ STEPS = (1, 2, 3, 5, 10, 20, 50)
 def measure(net, data, s0):
     """The reproduction's snapshot, judged by its rules against the initial snapshot ``s0``."""
     s = snapshot(net, data, kernels=False)
-    invariant, info = _weight_invariant(s0, s, diverged=False)
+    v = bulk_invariant(s0, s)  # snapshots without kernels: the weight criteria
     a = s["alpha_ks"]
-    return {"alpha": a.alpha, "se": a.alpha_se, "outliers": info["outliers"], "w1": info["w1_rel_weights"],
-            "test": s["test_ridge"], "heavy": _heavier_than(a, s0["alpha_ks"]), "invariant": invariant}
+    return {"alpha": a.alpha, "se": a.alpha_se, "outliers": v.outliers, "w1": v.w1_rel_weights,
+            "test": s["test_ridge"], "heavy": heavier_than(a, s0["alpha_ks"]), "invariant": v.weights_invariant}
 
 
 def main(argv=None):

@@ -57,12 +57,18 @@ def snapshot(net: TwoLayerStudent, data, *, kernels: bool = True) -> dict:
     out["test_ridge"] = net.ridge_test_error(data.X_probe, data.y_probe, data.X_test, data.y_test)
     out["test_fixed"] = net.test_error(data.X_test, data.y_test)
     if kernels:
-        ck = net.ck_gram(data.X)
-        ntk = net.ntk_gram(data.X)
-        out["ck_eigs"] = gram_esd(ck, normalize=True)
-        out["ntk_eigs"] = gram_esd(ntk, normalize=True)
-        out["ck_overlap_y"] = top_eigvec_overlap(ck, data.y)
+        add_kernels(out, net, data)
     return out
+
+
+def add_kernels(snap: dict, net: TwoLayerStudent, data, *, overlap: bool = True) -> dict:
+    """Add the CK and NTK spectra of ``K / n`` (and the CK's label overlap) to ``snap``; returns it."""
+    ck = net.ck_gram(data.X)
+    snap["ck_eigs"] = gram_esd(ck, normalize=True)
+    snap["ntk_eigs"] = gram_esd(net.ntk_gram(data.X), normalize=True)
+    if overlap:
+        snap["ck_overlap_y"] = top_eigvec_overlap(ck, data.y)
+    return snap
 
 
 def bulk(eigs: np.ndarray, n_top: int) -> np.ndarray:

@@ -6,11 +6,12 @@ small-learning-rate (bulk-invariant) regime, same data and initialization.
 
 GD baseline.  GD is run for ``STEPS`` steps (the same budget as Adam) at every learning rate in
 ``GD_LRS`` (ascending; the scan stops at the first rate that diverges or breaks the bulk).  A
-rate counts as bulk-invariant by the criteria of ``bulk-invariance``: relative Wasserstein-1
-distance ``<= 0.02`` between the final and initial ESDs of the weights, the CK and the NTK; no
-weight outlier above the MP edge + Tracy–Widom margin (0.99 quantile); MP-fit ``sigma^2`` within
-2 % of 1.  The weight criteria are checked for every rate; the (costlier) CK/NTK criteria for the
-candidate with the best test error (and the next one if it fails).  The baseline is the
+rate counts as bulk-invariant by :func:`spectra.reproductions.bulk_invariance.bulk_invariant`:
+relative Wasserstein-1 distance ``<= 0.02`` between the final and initial ESDs of the weights,
+the CK and the NTK; no weight outlier above the MP edge + Tracy–Widom margin (0.99 quantile);
+MP-fit ``sigma^2`` within 2 % of 1.  The weight criteria are checked for every rate; the
+(costlier) CK/NTK criteria for the candidate with the best test error (and the next one if it
+fails).  The baseline is the
 bulk-invariant rate with the lowest ridge-refit test error.
 
 Adam runs a step schedule: ``ADAM_PHASES`` = (learning rate * sqrt(d), steps) with a fresh Adam
@@ -42,10 +43,13 @@ import math
 import time
 
 from spectra.empirical.linear_width import TwoLayerStudent
-from spectra.empirical.random_matrix import gram_esd, plot_esd, plot_powerlaw_tail
+from spectra.empirical.random_matrix import plot_esd, plot_powerlaw_tail
+from spectra.reproductions.bulk_invariance import W1_TOL, bulk_invariant
 from spectra.reproductions.common import Claim, ReproductionResult
 
-from ._linear_width import compare, figure_path, log, pyplot, save_figure, setup, snapshot, train_first_layer
+from ._linear_width import add_kernels, figure_path, log, pyplot, save_figure, setup, snapshot, train_first_layer
+
+__all__ = ["NAME", "ADAM_PHASES", "STEPS", "GD_LRS", "WELL_BELOW", "SE_MARGIN", "heavier_than", "run"]
 
 NAME = "heavy-tail"
 #: Adam phases (learning rate * sqrt(d), steps)
@@ -53,8 +57,6 @@ ADAM_PHASES = ((6.3, 10), (0.63, 40))
 STEPS = sum(s for _, s in ADAM_PHASES)
 #: GD learning rates scanned for the baseline (bulk-invariance uses 100), all with STEPS steps
 GD_LRS = (10.0, 100.0, 300.0, 1000.0, 3000.0)
-#: bulk-invariance criteria (as in ``bulk-invariance``)
-W1_TOL, SIGMA2_TOL = 0.02, 0.02
 #: "well below": alpha <= WELL_BELOW * alpha_init and more than SE_MARGIN standard errors below
 WELL_BELOW, SE_MARGIN = 0.75, 2.0
 
@@ -67,19 +69,32 @@ def _gd_run(sz, data, W0, seed, lr, progress):
     return net, hist
 
 
-def _weight_invariant(s0, s, diverged: bool) -> tuple[bool, dict]:
-    """The weight part of the bulk-invariance criteria, snapshot ``s`` against initialization ``s0``."""
-    dW = compare(s0["esd"], s["esd"])
-    info = {"w1_rel_weights": dW["w1_rel"], "outliers": s["outliers"].count, "sigma2": s["outliers"].fit.sigma2,
-            "diverged": diverged}
-    ok = (not diverged and dW["w1_rel"] <= W1_TOL and s["outliers"].count == 0
-          and abs(s["outliers"].fit.sigma2 - 1.0) <= SIGMA2_TOL)
-    return ok, info
+def heavier_than(fit, ref) -> bool:
+    """Claim 1's "well below" rule: is the tail of ``fit`` markedly heavier than that of ``ref``?
 
+    True when ``fit.alpha <= WELL_BELOW * ref.alpha`` and ``fit.alpha + SE_MARGIN * fit.alpha_se
+    < ref.alpha`` (a smaller power-law exponent is a heavier tail).
 
-def _heavier_than(a, ref) -> bool:
-    """Claim 1's "well below" rule: ``a.alpha <= WELL_BELOW ref.alpha`` and ``SE_MARGIN`` s.e. below it."""
-    return a.alpha <= WELL_BELOW * ref.alpha and a.alpha + SE_MARGIN * a.alpha_se < ref.alpha
+    Parameters
+    ----------
+    fit, ref : PowerLawFit
+        Power-law fits (:func:`spectra.empirical.random_matrix.powerlaw_alpha`); only ``alpha``
+        (both) and ``alpha_se`` (of ``fit``) are read.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Fit
+    >>> heavier_than(Fit(alpha=3.0, alpha_se=0.2), Fit(alpha=6.0, alpha_se=0.5))
+    True
+    >>> heavier_than(Fit(alpha=5.0, alpha_se=0.2), Fit(alpha=6.0, alpha_se=0.5))  # not below 0.75 x 6
+    False
+    """
+    a, r = float(fit.alpha), float(ref.alpha)
+    return a <= WELL_BELOW * r and a + SE_MARGIN * float(fit.alpha_se) < r
 
 
 def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
@@ -107,7 +122,13 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     for lr in GD_LRS:
         g, hist = _gd_run(sz, data, W0, seed, lr, progress)
         s = snapshot(g, data, kernels=False) if not hist.diverged else None
-        ok, info = _weight_invariant(s0, s, hist.diverged) if s is not None else (False, {"diverged": True})
+        if s is None:  # a diverged W has no spectrum to measure
+            ok, info = False, {"diverged": True}
+        else:
+            v = bulk_invariant(s0, s, diverged=hist.diverged)
+            ok = v.weights_invariant
+            info = {"w1_rel_weights": v.w1_rel_weights, "outliers": v.outliers, "sigma2": v.sigma2,
+                    "diverged": v.diverged}
         row = {"lr": lr, "weights_invariant": ok, **info, "kernels_checked": False, "bulk_invariant": False}
         if s is not None:
             row.update(test_ridge=s["test_ridge"], alpha=s["alpha_ks"].alpha, alpha_se=s["alpha_ks"].alpha_se,
@@ -120,12 +141,10 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     # CK/NTK criteria for the best candidates, best test error first
     best = None
     for row in sorted((r for r in scan if r["weights_invariant"]), key=lambda r: r["test_ridge"]):
-        g = nets[row["lr"]][0]
-        ck, ntk = g.ck_gram(data.X), g.ntk_gram(data.X)
-        dC = compare(s0["ck_eigs"], gram_esd(ck, normalize=True))
-        dN = compare(s0["ntk_eigs"], gram_esd(ntk, normalize=True))
-        row.update(kernels_checked=True, w1_rel_ck=dC["w1_rel"], w1_rel_ntk=dN["w1_rel"])
-        row["bulk_invariant"] = max(dC["w1_rel"], dN["w1_rel"]) <= W1_TOL
+        g, s, hist = nets[row["lr"]]
+        v = bulk_invariant(s0, add_kernels(s, g, data, overlap=False), diverged=hist.diverged)
+        row.update(kernels_checked=v.kernels_checked, w1_rel_ck=v.w1_rel_ck, w1_rel_ntk=v.w1_rel_ntk)
+        row["bulk_invariant"] = v.invariant
         if row["bulk_invariant"]:
             best = row
             break
@@ -138,7 +157,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         Claim(f"Adam: weight-ESD alpha (KS x_min) well below init (alpha <= {WELL_BELOW} alpha_init and "
               f"alpha + {SE_MARGIN:g} se < alpha_init) and below the best bulk-invariant GD's "
               f"(alpha + {SE_MARGIN:g} se < alpha_GD)",
-              _heavier_than(aa, a0) and (aa.alpha + SE_MARGIN * aa.alpha_se < ag.alpha) and not adam_diverged,
+              heavier_than(aa, a0) and (aa.alpha + SE_MARGIN * aa.alpha_se < ag.alpha) and not adam_diverged,
               {"alpha_init": a0.alpha, "alpha_init_se": a0.alpha_se, "alpha_adam": aa.alpha,
                "alpha_adam_se": aa.alpha_se, "alpha_gd": ag.alpha, "alpha_gd_se": ag.alpha_se,
                "gd_lr": best["lr"], "xmin_adam": aa.xmin, "n_tail_adam": aa.n_tail,
