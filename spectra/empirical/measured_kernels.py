@@ -28,11 +28,16 @@ _DEFAULT_CHUNK = 1024
 _CACHE_BYTES = 1 << 30  # keep all per-layer signals if they take at most 1 GiB
 
 
-def _check_net(net):
-    from .network import MLP
+_NET_API = ("check_input", "layer_signals", "layer_scales", "features", "n_outputs", "sizes", "dtype", "weight_var",
+            "bias_var")
 
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a spectra.empirical.MLP, got {type(net).__name__}")
+
+def _check_net(net):
+    # any object with the MLP's public kernel API will do; no import of the network module
+    missing = [a for a in _NET_API if not hasattr(net, a)]
+    if missing:
+        raise TypeError(f"net must be a spectra.empirical.MLP (or have its {', '.join(_NET_API)}), "
+                        f"got {type(net).__name__}")
 
 
 def _chunks(n: int, size: int):
@@ -81,20 +86,21 @@ def empirical_ntk(net, X, X2=None, *, per_layer: bool = False, output=None, chun
     True
     """
     _check_net(net)
-    X = net._check_X(X, "X")
+    X = net.check_input(X, "X")
     sym = X2 is None
-    Y = X if sym else net._check_X(X2, "X2")
+    Y = X if sym else net.check_input(X2, "X2")
     outs, squeeze = _resolve_outputs(net, output)
     n, n2 = X.shape[0], Y.shape[0]
     size = _DEFAULT_CHUNK if chunk_size is None else check_int(chunk_size, "chunk_size", minimum=1)
-    n_layers = net.depth + 1
+    scales = net.layer_scales
+    n_layers = len(scales)
     dt = net.dtype
     K = np.zeros((len(outs), n, n2), dtype=dt)
     parts = {l: np.zeros((len(outs), n, n2), dtype=dt) for l in range(1, n_layers + 1)} if per_layer else None
-    w2 = [dt.type(s * s) for s in net._w_scale]
-    b2 = [dt.type(s * s) for s in net._b_scale]
+    w2 = [dt.type(w * w) for w, _ in scales]
+    b2 = [dt.type(b * b) for _, b in scales]
 
-    per_point = (sum(net.sizes[:-1]) + len(outs) * net.width * net.depth) * dt.itemsize
+    per_point = (sum(net.sizes[:-1]) + len(outs) * sum(net.sizes[1:-1])) * dt.itemsize
     rows, cols = _chunks(n, size), _chunks(n2, size)
     cache_ok = per_point * (n2 if sym else n + n2) <= _CACHE_BYTES
     cache: dict = {}
@@ -103,7 +109,7 @@ def empirical_ntk(net, X, X2=None, *, per_layer: bool = False, output=None, chun
         key = (which, i)
         if key in cache:
             return cache[key]
-        sig = net._layer_signals((X if which == 0 else Y)[sl], outs)
+        sig = net.layer_signals((X if which == 0 else Y)[sl], outs)
         if cache_ok:
             cache[key] = sig
         return sig
@@ -164,12 +170,12 @@ def empirical_ck(net, X, X2=None, *, chunk_size=None) -> np.ndarray:
     [[2.5]]
     """
     _check_net(net)
-    X = net._check_X(X, "X")
-    Y = None if X2 is None else net._check_X(X2, "X2")
+    X = net.check_input(X, "X")
+    Y = None if X2 is None else net.check_input(X2, "X2")
     size = _DEFAULT_CHUNK if chunk_size is None else check_int(chunk_size, "chunk_size", minimum=1)
 
     def feats(Z):
-        return np.concatenate([net._forward(Z[s])[2][-1] for s in _chunks(Z.shape[0], size)], axis=0)
+        return np.concatenate([net.features(Z[s]) for s in _chunks(Z.shape[0], size)], axis=0)
 
     F = feats(X)
     G = F if Y is None else feats(Y)

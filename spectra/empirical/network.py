@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_depth, check_dim, check_finite_array, check_int, check_variance
+from .._validation import as_generator, check_depth, check_dim, check_finite_array, check_int, check_variance
 
 __all__ = ["MLP"]
 
@@ -42,7 +42,7 @@ class MLP:
         Any name accepted by :func:`spectra.analytic.get_activation`.
     weight_var, bias_var : float
         ``sigma_w^2 > 0`` and ``sigma_b^2 >= 0``.
-    seed : int
+    seed : int or numpy.random.Generator
         Seed of the initialization (parameters are drawn layer by layer, ``W`` then ``b``).
     n_outputs : int
         Number of outputs.
@@ -55,8 +55,14 @@ class MLP:
     params : list of ndarray
         ``[W1, b1, ..., W_{L+1}, b_{L+1}]``, the live arrays; ``W_l`` has shape
         ``(fan_out, fan_in)``, ``b_l`` shape ``(fan_out,)``.
-    layer_names : list of str
-        ``["W1", "b1", ...]``.
+    param_names : list of str
+        ``["W1", "b1", ...]`` (also available as ``layer_names``).
+    layer_scales : list of (float, float)
+        Forward multipliers ``(w_l, b_l)`` of each layer ``l = 1..L+1``:
+        ``h^l = w_l W^l a^{l-1} + b_l b^l``.
+
+    The network implements the protocol of :func:`spectra.empirical.training.train`
+    (``params``, ``param_names``, ``forward``, ``backward``, ``features``).
 
     Examples
     --------
@@ -102,7 +108,7 @@ class MLP:
         else:
             self._w_scale = [1.0] * (self.depth + 1)
             self._b_scale = [1.0] * (self.depth + 1)
-        rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+        rng = as_generator(seed)
         self.params: list[np.ndarray] = []
         for l in range(self.depth + 1):
             fan_in, fan_out = self.sizes[l], self.sizes[l + 1]
@@ -114,6 +120,27 @@ class MLP:
             self.params += [W.astype(dt), b.astype(dt)]
 
     # ------------------------------------------------------------------ parameters
+    @property
+    def param_names(self) -> list:
+        """Names of :attr:`params`, ``["W1", "b1", ..., "W{L+1}", "b{L+1}"]``."""
+        return self.layer_names
+
+    @property
+    def layer_scales(self) -> list:
+        """Forward multipliers ``(w_l, b_l)`` per layer: ``h^l = w_l W^l a^{l-1} + b_l b^l``.
+
+        NTK parametrization: ``w_l = sigma_w / sqrt(n_{l-1})``, ``b_l = sigma_b``; standard: ``(1, 1)``.
+        """
+        return list(zip(self._w_scale, self._b_scale))
+
+    @property
+    def config(self) -> dict:
+        """The constructor's settings as a JSON-serialisable dict (stored in a training run)."""
+        seed = None if isinstance(self.seed, np.random.Generator) else int(self.seed)
+        return {"dim": self.dim, "width": self.width, "depth": self.depth, "activation": self.activation.name,
+                "weight_var": self.weight_var, "bias_var": self.bias_var, "n_outputs": self.n_outputs,
+                "parametrization": self.parametrization, "seed": seed, "dtype": self.dtype.name}
+
     @property
     def n_params(self) -> int:
         """Total number of scalar parameters."""
@@ -138,7 +165,8 @@ class MLP:
                 f"parametrization={self.parametrization!r}, dtype={self.dtype.name})")
 
     # ------------------------------------------------------------------ input checks
-    def _check_X(self, X, name: str = "X") -> np.ndarray:
+    def check_input(self, X, name: str = "X") -> np.ndarray:
+        """``X`` as a finite ``(n, dim)`` array of the network's dtype (not copied if it already is one)."""
         if isinstance(X, np.ndarray) and X.dtype == self.dtype and X.ndim == 2:
             arr = X
             if not np.all(np.isfinite(arr)):
@@ -178,17 +206,17 @@ class MLP:
 
     def __call__(self, X) -> np.ndarray:
         """Network outputs, shape ``(n, n_outputs)`` (also for a scalar output)."""
-        return self._forward(self._check_X(X))[0]
+        return self._forward(self.check_input(X))[0]
 
     def forward(self, X):
         """Outputs ``(n, n_outputs)`` and a cache for :meth:`backward`."""
-        X = self._check_X(X)
+        X = self.check_input(X)
         out, H, A = self._forward(X)
         return out, (H, A)
 
     def features(self, X) -> np.ndarray:
         """Last hidden layer post-activations ``phi(h^L)``, shape ``(n, width)``; the inputs if ``L = 0``."""
-        return self._forward(self._check_X(X))[2][-1]
+        return self._forward(self.check_input(X))[2][-1]
 
     def backward(self, cache, grad_out) -> list:
         """Gradients of a loss w.r.t. :attr:`params`, summed over the samples.
@@ -223,13 +251,39 @@ class MLP:
                 delta *= self._dphi(H[l - 1])
         return grads
 
-    def _layer_signals(self, X, outputs):
-        """Per-layer inputs and backward signals for the structured NTK.
+    def layer_signals(self, X, outputs=None):
+        """Per-layer inputs and backward signals, the pieces of the empirical NTK.
 
-        Returns ``A`` (list over layers l = 1..L+1 of the layer input ``phi(h^{l-1})``, shape
-        ``(n, n_{l-1})``) and ``D`` (``D[c][l]`` = ``d f_c / d h^l`` for hidden layers, shape
-        ``(n, n_l)``; ``None`` for the output layer whose signal is the unit vector ``e_c``).
+        Parameters
+        ----------
+        X : array_like, shape (n, dim)
+        outputs : sequence of int, optional
+            Output indices ``c``; default all.
+
+        Returns
+        -------
+        A : list of ndarray
+            Over layers ``l = 1..L+1``: the layer input ``phi(h^{l-1})`` (``X`` for ``l = 1``),
+            shape ``(n, n_{l-1})``.
+        D : list of lists
+            ``D[i][l-1]`` = ``d f_c / d h^l`` for ``c = outputs[i]`` and the hidden layers
+            ``l = 1..L``, shape ``(n, n_l)``; ``None`` for the output layer, whose signal is the
+            unit vector ``e_c``.
+
+        Examples
+        --------
+        >>> net = MLP(3, 8, depth=2, seed=0)
+        >>> A, D = net.layer_signals(np.ones((5, 3)))
+        >>> [a.shape for a in A], [d.shape if d is not None else None for d in D[0]]
+        ([(5, 3), (5, 8), (5, 8)], [(5, 8), (5, 8), None])
         """
+        X = self.check_input(X)
+        if outputs is None:
+            outputs = range(self.n_outputs)
+        outputs = [check_int(c, "outputs", minimum=0, maximum=self.n_outputs - 1) for c in outputs]
+        return self._layer_signals(X, outputs)
+
+    def _layer_signals(self, X, outputs):
         _, H, A = self._forward(X)
         dphi = [self._dphi(h) for h in H]
         D = []
