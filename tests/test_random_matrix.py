@@ -277,3 +277,27 @@ def test_plots_write_png(tmp_path):
     assert out.stat().st_size > 1000
     with pytest.raises(ValueError, match="labels"):
         plot_esd([lam], labels=["a", "b"])
+
+
+def test_numba_only_when_the_ks_scan_runs():
+    """Importing the diagnostics does not load the numba kernel; the 'ks' scan does (issue #14)."""
+    import ast
+    import pathlib
+    import subprocess
+    import sys
+
+    import spectra.empirical.random_matrix as rm
+
+    folder = pathlib.Path(rm.__file__).parent
+    for f in folder.glob("*.py"):
+        names = {a.name.split(".")[0] for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.Import)
+                 for a in n.names}
+        names |= {(n.module or "").split(".")[0] for n in ast.walk(ast.parse(f.read_text()))
+                  if isinstance(n, ast.ImportFrom)}
+        assert ("numba" in names) == (f.name == "_powerlaw_numba.py"), f.name
+    kernel = "spectra.empirical.random_matrix._powerlaw_numba"
+    code = ("import sys, numpy as np; from spectra.empirical.random_matrix import powerlaw_alpha; "
+            f"x = np.arange(1.0, 40.0); a = {kernel!r} in sys.modules; powerlaw_alpha(x, 'median'); "
+            f"b = {kernel!r} in sys.modules; powerlaw_alpha(x, 'ks'); print(a, b, {kernel!r} in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False", "True"]
