@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 import numpy as np
 
-from ._common import add_network_args, parse_range
+from ._common import LIST_HELP, add_kernel_args, add_output_args, check_writable, list_type, note_written
+
+__all__ = ["register", "run", "plot_grid"]
 
 
 def register(sub) -> None:
@@ -17,13 +19,17 @@ def register(sub) -> None:
         "unnormalized mu_k), the matching fractional_variance_* and abs_error_bound_* (stated float64 "
         "tolerance) to an .npz file.",
     )
-    p.add_argument("--domain", choices=["cube"], default="cube")
-    add_network_args(p, depth_name=None)
+    p.add_argument("--domain", choices=["cube"], default="cube",
+                   help="input domain; the boolean cube {-1,+1}^d is the only one with a grid engine (default cube)")
+    add_kernel_args(p, depth=None, weight_var=None, bias_var=None, kernel=None)
     p.add_argument("--max-depth", type=int, required=True, help="largest depth L (all of 0..L are computed)")
-    p.add_argument("--weight-var", default="1:5:41", help="START:STOP:NUM or a number (default 1:5:41)")
-    p.add_argument("--bias-var", default="0:4:41", help="START:STOP:NUM or a number (default 0:4:41)")
+    p.add_argument("--weight-var", type=list_type("--weight-var"), default="1:5:41", metavar="LIST",
+                   help=f"sigma_w^2 values, {LIST_HELP} (default 1:5:41)")
+    p.add_argument("--bias-var", type=list_type("--bias-var"), default="0:4:41", metavar="LIST",
+                   help=f"sigma_b^2 values, {LIST_HELP} (default 0:4:41)")
     p.add_argument("--max-degree", type=int, default=8, help="degrees 0..K (default 8)")
-    p.add_argument("--out", required=True, help="output .npz file (written atomically)")
+    add_output_args(p, writes="the .npz", required=True)
+    p.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # the old name, kept working
     p.add_argument("--plot", default=None, metavar="FILE.png",
                    help="fractional-variance heatmaps: optimal depth per degree over the variance grid")
     p.set_defaults(func=run)
@@ -32,15 +38,19 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..analytic import cube_spectrum_grid
 
-    wv = parse_range(args.weight_var, "--weight-var")
-    bv = parse_range(args.bias_var, "--bias-var")
-    g = cube_spectrum_grid(args.dim, args.activation, args.max_depth, wv, bv, args.max_degree)
-    g.save(args.out)
-    print(f"wrote {args.out}: eigenvalues_ck/ntk shape {g.eigenvalues_ck.shape} (depth, weight_var, bias_var, degree)",
-          file=sys.stderr)
+    engine = {"cube": cube_spectrum_grid}[args.domain]
+    if args.output is None:
+        raise ValueError("-o/--output FILE.npz is required")
+    check_writable(args.output)
+    check_writable(args.plot)
+    g = engine(args.dim, args.activation, args.max_depth, args.weight_var, args.bias_var,
+               max_degree=args.max_degree)
+    g.save(args.output)
+    note_written(args.output, args.quiet,
+                 f"eigenvalues_ck/ntk shape {g.eigenvalues_ck.shape} (depth, weight_var, bias_var, degree)")
     if args.plot:
         plot_grid(g, args.plot)
-        print(f"wrote {args.plot}", file=sys.stderr)
+        note_written(args.plot, args.quiet)
     return 0
 
 
@@ -50,6 +60,7 @@ def plot_grid(g, path, weight_var=None) -> None:
     The weight variance is fixed at the grid value closest to ``weight_var`` (default: the middle
     of the grid); the optimal depth per bias variance is overlaid as white dots.
     """
+    from .._io import atomic_write
     from .._plotting import plt_or_raise
 
     plt = plt_or_raise()
@@ -78,5 +89,8 @@ def plot_grid(g, path, weight_var=None) -> None:
             cb.ax.tick_params(labelsize=6)
     fig.suptitle(f"log10 fractional variance, {g.activation}, d={g.dim}, "
                  f"$\\sigma_w^2$={g.weight_var[iw]:.3g} (dots: best depth)", fontsize=9)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+    try:
+        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=130), binary=True)
+    finally:
+        plt.close(fig)

@@ -1,12 +1,16 @@
-"""``spectra reproduce NAME [--fast] [--seed S] [--format table|json] [--plot FILE]``.
+"""``spectra reproduce NAME [--fast] [--seed S] [--format table|json] [-o FILE] [--plot FILE]``.
 
-Runs a reproduction of a published claim (see :mod:`spectra.reproductions`), prints every claim
-with PASS/FAIL and the numbers behind it (or the JSON with ``claims``: a list of
-``{claim, passed, values}``), writes its figure, and exits 0 if all claims pass, 1 otherwise.
+Runs a reproduction of a published claim (the modules of spectra.reproductions), prints every
+claim with PASS/FAIL and the numbers behind it (or the JSON, whose "claims" is a list of
+{claim, passed, values}), writes its figure, and exits 0 if all claims pass, 1 otherwise.
 """
 from __future__ import annotations
 
 import sys
+
+from ._common import add_output_args, check_writable, note_written, write_output
+
+__all__ = ["register"]
 
 
 def register(subparsers) -> None:
@@ -17,8 +21,8 @@ def register(subparsers) -> None:
     p.add_argument("--fast", action="store_true", help="reduced size (seconds), as in the test suite")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
-    p.add_argument("--plot", metavar="FILE", default=None, help="figure path (default figures/<name>.png)")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_output_args(p, writes="the report (table/json)")
+    p.add_argument("--plot", metavar="FILE.png", default=None, help="figure path (default figures/<name>.png)")
     p.set_defaults(func=_main)
 
 
@@ -32,6 +36,8 @@ def _main(args) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     mod = reproductions.get(args.name)
+    check_writable(args.output)
+    check_writable(args.plot, make_parents=True)  # the reproduction creates the figure's folder
     kwargs = {"fast": args.fast, "seed": args.seed, "progress": not args.quiet}
     if args.plot is not None:
         kwargs["plot_path"] = args.plot
@@ -39,6 +45,7 @@ def _main(args) -> int:
 
     with blas_threads(1):  # small matrices: one BLAS thread avoids oversubscription
         res = mod.run(**kwargs)
-    print(res.to_json() if args.format == "json" else res.report())
+    write_output(res.to_json() if args.format == "json" else res.report(), args.output, args.quiet)
+    note_written(res.figure, args.quiet)
     sys.stdout.flush()
     return 0 if res.passed else 1

@@ -1,23 +1,30 @@
-"""``spectra sweep CONFIG [--dask-scheduler ADDRESS] [--workers N] [--stop-after N] [--list]``.
+"""``spectra sweep CONFIG [--dask-scheduler ADDRESS] [--workers N] [--stop-after N] [--list] [--quiet]``.
 
-Runs every configuration (hyperparameters x seeds) of a JSON/TOML sweep config (format in
-:mod:`spectra.empirical.sweep`) that has not finished yet, on local processes or on a dask
-cluster, writing each finished run atomically; running it again resumes.
+Runs every configuration (hyperparameters x seeds) of a JSON/TOML sweep config (its format is
+described in the docstring of spectra.empirical.sweep) that has not finished yet, on local
+processes or on a dask cluster, writing each finished run atomically into the config's
+output_dir; running it again resumes.
 """
 from __future__ import annotations
+
+from ._common import add_output_args
+
+__all__ = ["register"]
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="run a sweep of training runs (resumable; local processes or dask)",
                               description=__doc__.split("\n\n")[1])
-    p.add_argument("config", help="sweep config file (.json or .toml)")
+    p.add_argument("config", help="sweep config file (.json or .toml); its output_dir receives the runs")
     p.add_argument("--dask-scheduler", metavar="ADDRESS", default=None,
                    help="address of a dask.distributed scheduler (needs the optional 'dask[distributed]')")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count); also caps runs in flight at 2*N (default 8)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: CPU count); also caps runs in flight at 2*N (default 8)")
     p.add_argument("--stop-after", type=int, default=None, metavar="N",
                    help="stop after N runs have finished (the sweep can be resumed)")
     p.add_argument("--list", action="store_true", help="only list the runs and whether they are finished")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    # no -o: the runs go to the config's output_dir, the summary to stdout
+    add_output_args(p, writes=None, quiet_help="no progress on stderr")
     p.set_defaults(func=_main)
 
 
