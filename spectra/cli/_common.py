@@ -164,7 +164,7 @@ def choice_list_type(flag: str, choices):
 def add_kernel_args(p: argparse.ArgumentParser, *, dim=128, activation="relu", depth=2, weight_var=2.0,
                     bias_var=0.0, kernel="ntk", reason: str = "") -> None:
     """The network's hyperparameters with the package defaults; ``None`` leaves an option out."""
-    why = f" ({reason})" if reason else ""
+    why = f"; {reason}" if reason else ""
     if dim is not None:
         p.add_argument("--dim", type=int, default=dim, help=f"input dimension d (default {dim})")
     if activation is not None:

@@ -24,7 +24,7 @@ def register(subparsers) -> None:
                     "commands (erf CK with bias_var 0.5 instead of relu NTK with bias_var 0) because "
                     f"{_REASON}: relu is not smooth at c=0, and a bias-free erf kernel is odd.",
     )
-    add_kernel_args(p, dim=None, activation="erf", bias_var=0.5, kernel="ck", reason="see above")
+    add_kernel_args(p, dim=None, activation="erf", bias_var=0.5, kernel="ck", reason="see the description")
     p.add_argument("--max-degree", type=int, default=4, help="degrees 0..K (default 4)")
     p.add_argument("--dims", type=list_type("--dims", integer=True), nargs="+", default=None, metavar="LIST",
                    help=f"dimensions, {LIST_HELP} (e.g. 8,16,32; space-separated also accepted; "
