@@ -8,9 +8,9 @@ Data ``x ~ N(0, I_d)``; single-index teacher ``y = sigma_*(beta^T x) + noise * e
     W \in \mathbb R^{h\times d},\quad W_{ij}, a_i \overset{iid}{\sim} \mathcal N(0, 1),
 
 with the last layer ``a`` frozen and only ``W`` trained on the mean-squared error
-``L(W) = (1 / 2n) sum_i (f(x_i) - y_i)^2`` by full-batch gradient descent or by Adam (a small
-self-contained loop; no dependency on the general trainer).  ``n / d`` and ``h / d`` stay fixed
-as sizes grow.
+``L(W) = (1 / 2n) sum_i (f(x_i) - y_i)^2`` by full-batch gradient descent or by Adam, through
+:func:`spectra.empirical.training.train` (``trainable=["W1"]``; the student implements the
+network protocol).  ``n / d`` and ``h / d`` stay fixed as sizes grow.
 
 Arrays store samples as rows: ``X`` has shape ``(n, d)``.
 
@@ -28,13 +28,13 @@ with a ridge-refit readout on a fresh probe set (as in Kothapalli et al.'s publi
 from __future__ import annotations
 
 import math
-import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-
-from spectra._validation import check_finite_array, check_int, check_positive
+from .._validation import as_generator, check_finite_array, check_int, check_positive
+from .training import GD, Adam, mse_loss, train
 
 __all__ = ["SingleIndexData", "single_index_data", "TwoLayerStudent", "TrainHistory", "train_first_layer"]
 
@@ -112,7 +112,7 @@ def single_index_data(n: int, d: int, *, n_test: int = 1000, teacher: str = "sof
     if not (math.isfinite(noise) and noise >= 0):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     act = _activation(teacher)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
     beta = rng.standard_normal(d)
     beta /= np.linalg.norm(beta)
 
@@ -145,9 +145,13 @@ class TwoLayerStudent:
     Attributes
     ----------
     W : ndarray, shape (h, d)
-        Trained first layer.
+        Trained first layer (``params[0]``, named ``"W1"``).
     a : ndarray, shape (h,)
-        Frozen readout.
+        Readout (``params[1]``, named ``"a"``), frozen by :func:`train_first_layer`.
+    params, param_names
+        ``[W, a]`` and ``["W1", "a"]``: with :meth:`forward`, :meth:`backward` and
+        :meth:`features` this is the network protocol of :func:`spectra.empirical.training.train`,
+        so ``train(net, X, y, trainable=["W1"], ...)`` trains the first layer.
 
     Examples
     --------
@@ -161,11 +165,40 @@ class TwoLayerStudent:
         self.d = check_int(d, "d", minimum=1)
         self.h = check_int(h, "h", minimum=1)
         self.act = _activation(activation)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.W = rng.standard_normal((self.h, self.d))
-        self.a = rng.standard_normal(self.h)
+        self.seed = seed
+        rng = as_generator(seed)
+        W = rng.standard_normal((self.h, self.d))
+        self.params = [W, rng.standard_normal(self.h)]
 
-    def _check_X(self, X, name="X"):
+    param_names = ["W1", "a"]
+    n_outputs = 1
+
+    @property
+    def W(self) -> np.ndarray:
+        """First layer, shape (h, d)."""
+        return self.params[0]
+
+    @W.setter
+    def W(self, value):
+        self.params[0] = np.asarray(value, dtype=float)
+
+    @property
+    def a(self) -> np.ndarray:
+        """Readout, shape (h,)."""
+        return self.params[1]
+
+    @a.setter
+    def a(self, value):
+        self.params[1] = np.asarray(value, dtype=float)
+
+    @property
+    def config(self) -> dict:
+        """The constructor's settings as a JSON-serialisable dict (stored in a training run)."""
+        seed = None if isinstance(self.seed, np.random.Generator) else int(self.seed)
+        return {"kind": "two_layer_student", "d": self.d, "h": self.h, "activation": self.act.name, "seed": seed}
+
+    def check_input(self, X, name="X") -> np.ndarray:
+        """``X`` as a finite ``(n, d)`` float array with ``n >= 1``."""
         X = check_finite_array(X, name, ndim=2)
         if X.shape[1] != self.d:
             raise ValueError(f"{name} must have d = {self.d} columns, got shape {X.shape}")
@@ -178,27 +211,41 @@ class TwoLayerStudent:
 
     def features(self, X) -> np.ndarray:
         """Post-activation features ``sigma(X W^T / sqrt d) / sqrt h``, shape (n, h)."""
-        X = self._check_X(X)
+        X = self.check_input(X)
         return self.act.fn(self._pre(X)) / math.sqrt(self.h)
 
     def __call__(self, X) -> np.ndarray:
         """Outputs ``f(X)``, shape (n,)."""
         return self.features(X) @ self.a
 
+    def forward(self, X):
+        """Outputs, shape (n, 1), and the cache for :meth:`backward`."""
+        X = self.check_input(X)
+        pre = self._pre(X)
+        Z = self.act.fn(pre)
+        return (Z @ self.a / math.sqrt(self.h))[:, None], (X, pre, Z)
+
+    def backward(self, cache, grad_out) -> list:
+        """Gradients ``[dL/dW, dL/da]`` from ``grad_out = dL/df``, shape (n, 1) or (n,)."""
+        X, pre, Z = cache
+        g = np.asarray(grad_out, dtype=float).reshape(-1)
+        if g.shape[0] != X.shape[0]:
+            raise ValueError(f"grad_out must have shape ({X.shape[0]}, 1), got {np.shape(grad_out)}")
+        # dL/dpre_ik = g_i a_k sigma'(pre_ik) / sqrt h; dpre/dW = x / sqrt d
+        D = self.act.derivative(pre) * (g[:, None] * (self.a[None, :] / math.sqrt(self.h)))
+        return [D.T @ X / math.sqrt(self.d), Z.T @ g / math.sqrt(self.h)]
+
     def loss_and_grad(self, X, y):
         """MSE ``(1/2n) ||f - y||^2`` and its gradient with respect to ``W`` (shape (h, d))."""
-        X = self._check_X(X)
+        X = self.check_input(X)
         y = check_finite_array(y, "y", ndim=1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y must have length n = {X.shape[0]}, got {y.shape[0]}")
-        n = X.shape[0]
-        # a diverging run overflows here; the trainer detects the non-finite loss and stops
+        # a diverging run overflows here; the caller checks the loss
         with np.errstate(over="ignore", invalid="ignore"):
-            pre = self._pre(X)
-            r = self.act.fn(pre) @ self.a / math.sqrt(self.h) - y
-            # dL/dpre_{ik} = r_i a_k sigma'(pre_ik) / (n sqrt h); dpre/dW = x / sqrt d
-            D = self.act.derivative(pre) * (r[:, None] * (self.a[None, :] / (n * math.sqrt(self.h))))
-            return 0.5 * float(np.mean(r**2)), D.T @ X / math.sqrt(self.d)
+            out, cache = self.forward(X)
+            loss, g = mse_loss(out, y[:, None])
+            return loss, self.backward(cache, g)[0]
 
     def ck_gram(self, X) -> np.ndarray:
         """Conjugate kernel ``Z Z^T / h``, shape (n, n)."""
@@ -210,7 +257,7 @@ class TwoLayerStudent:
 
         ``include_readout=True`` adds the readout's term ``K_CK`` (full NTK if ``a`` were trained).
         """
-        X = self._check_X(X)
+        X = self.check_input(X)
         S = self.act.derivative(self._pre(X)) * (np.abs(self.a)[None, :] / math.sqrt(self.h))
         K = (X @ X.T / self.d) * (S @ S.T)
         if include_readout:
@@ -219,7 +266,7 @@ class TwoLayerStudent:
 
     def test_error(self, X_test, y_test) -> float:
         """Test MSE ``mean((f(x) - y)^2)`` with the fixed readout ``a``."""
-        X_test = self._check_X(X_test, "X_test")
+        X_test = self.check_input(X_test, "X_test")
         y_test = check_finite_array(y_test, "y_test", ndim=1)
         return float(np.mean((self(X_test) - y_test) ** 2))
 
@@ -262,27 +309,29 @@ class TrainHistory:
 
 
 def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: float = 1.0, steps: int = 10,
-                      lr_decay: float = 1.0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                      snapshot_steps=(), progress: bool = False) -> TrainHistory:
+                      betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, snapshot_steps=(),
+                      progress: bool = False) -> TrainHistory:
     """Train ``net.W`` in place by full-batch GD or Adam on the MSE; ``a`` stays frozen.
+
+    A thin wrapper over :func:`spectra.empirical.training.train` with ``trainable=["W1"]``,
+    returning the losses and ``W`` snapshots as a :class:`TrainHistory`.
 
     Parameters
     ----------
     net : TwoLayerStudent
     X, y : ndarray, shapes (n, d), (n,)
     optimizer : {'gd', 'adam'}
-        ``gd``: ``W <- W - lr * grad``.  ``adam``: Kingma & Ba with bias correction.
+        ``gd``: ``W <- W - lr * grad``.  ``adam``: :class:`~spectra.empirical.training.Adam`.
     lr : float
         Learning rate (> 0).
     steps : int
         Number of full-batch steps (>= 0).
-    lr_decay : float
-        Step decay in (0, 1]: step ``t`` uses ``lr * lr_decay**t``.
     betas, eps : Adam constants.
     snapshot_steps : iterable of int
-        Steps (0 = initialization) at which a copy of ``W`` is stored.
+        Steps (0 = initialization) at which a copy of ``W`` is stored; steps past ``steps`` are
+        ignored.
     progress : bool
-        Print the loss to stderr every few steps.
+        Print progress on stderr.
 
     Returns
     -------
@@ -307,35 +356,23 @@ def train_first_layer(net: TwoLayerStudent, X, y, *, optimizer: str = "gd", lr: 
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
     eps = check_positive(eps, "eps")
-    lr_decay = check_positive(lr_decay, "lr_decay")
-    if lr_decay > 1:
-        raise ValueError(f"lr_decay must be in (0, 1], got {lr_decay!r}")
     snaps = {check_int(s, "snapshot_steps", minimum=0) for s in snapshot_steps}
+    X = net.check_input(X)
+    y = check_finite_array(y, "y", ndim=1)
     hist = TrainHistory()
-    m = np.zeros_like(net.W)
-    v = np.zeros_like(net.W)
-    for t in range(steps + 1):
-        if t in snaps:
-            hist.snapshots[t] = net.W.copy()
+    if steps > 0:
+        with warnings.catch_warnings():  # divergence is reported in hist.diverged
+            warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+            run = train(net, X, y, n_steps=steps, lr=lr, optimizer=GD() if opt == "gd" else Adam(b1, b2, eps),
+                        trainable=["W1"], record=("weights",), record_steps=sorted(s for s in snaps if s < steps),
+                        progress=progress)
+        hist.loss = [float(v) for v in run.loss_history]
+        hist.snapshots = {int(s): W for s, W in zip(run.steps, run.weights["W1"])} if run.weights else {}
+        hist.diverged = run.diverged
+    if not hist.diverged:  # the loss after the last step, as in every step
+        if steps in snaps:
+            hist.snapshots[steps] = net.W.copy()
         loss, g = net.loss_and_grad(X, y)
         hist.loss.append(loss)
-        if not (math.isfinite(loss) and np.all(np.isfinite(g))):
-            hist.diverged = True
-            break
-        if progress and (t % max(1, steps // 10) == 0 or t == steps):
-            print(f"  [{opt} lr={lr:g}] step {t}/{steps} loss {loss:.4g}", file=sys.stderr)
-        if t == steps:
-            break
-        lr_t = lr * lr_decay**t
-        if opt == "gd":
-            net.W -= lr_t * g
-        else:
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            mh = m / (1 - b1 ** (t + 1))
-            vh = v / (1 - b2 ** (t + 1))
-            net.W -= lr_t * mh / (np.sqrt(vh) + eps)
-        if not np.all(np.isfinite(net.W)):
-            hist.diverged = True
-            break
+        hist.diverged = not (math.isfinite(loss) and np.all(np.isfinite(g)))
     return hist

@@ -354,8 +354,10 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
             if step in rec or batches is None:
                 out_full, cache_full = net.forward(X)
                 if step in rec:
-                    if not (np.all(np.isfinite(out_full)) and math.isfinite(loss_fn(out_full, Y)[0])):
-                        # the history keeps a NaN entry for this step
+                    full_loss = loss_fn(out_full, Y)[0]
+                    if not (np.all(np.isfinite(out_full)) and math.isfinite(full_loss)):
+                        if batches is None and step < n_steps:  # the full batch is this update's batch
+                            loss_hist[step], lr_hist[step] = full_loss, cur_lr
                         message, n_hist = stop("non-finite outputs or loss", step, cur_lr), step + 1
                         break
                     recorder.snapshot(step, out_full, cur_lr)
