@@ -299,5 +299,6 @@ def test_numba_only_when_the_ks_scan_runs():
     code = ("import sys, numpy as np; from spectra.empirical.random_matrix import powerlaw_alpha; "
             f"x = np.arange(1.0, 40.0); a = {kernel!r} in sys.modules; powerlaw_alpha(x, 'median'); "
             f"b = {kernel!r} in sys.modules; powerlaw_alpha(x, 'ks'); print(a, b, {kernel!r} in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["False", "False", "True"]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False", "True"]
