@@ -26,7 +26,7 @@ Config file format (JSON, or TOML with the same keys)
   ``teacher`` (``width``, ``depth``, ``activation``).  ``net`` holds the
   :class:`~spectra.empirical.network.MLP` arguments (``dim`` comes from ``data``); ``train`` the
   :func:`~spectra.empirical.training.train` arguments (``lr`` or ``schedule``, ``optimizer`` as a
-  name or dict, ``n_records`` = number of log-spaced snapshots).
+  name or dict, ``batch_size`` for minibatches, ``n_records`` = number of log-spaced snapshots).
 * ``grid``: dotted keys into ``base`` -> list of values; the sweep is their Cartesian product.
 * ``seeds``: list of seeds (or an integer ``k`` = ``0..k-1``); each seeds the network
   initialization and the minibatch order (``data_seed`` fixes the data unless gridded).
