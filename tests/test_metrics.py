@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from spectra.empirical.data import cube_points, walsh_monomial
+from spectra.domains import cube_points, walsh_degree_energy, walsh_monomial
 from spectra.empirical.metrics import (
-    alignment_curve, degree_energy, degree_spectrum, energy_curve, kernel_alignment, kernel_specialization_matrix,
+    alignment_curve, degree_spectrum, energy_curve, kernel_alignment, kernel_specialization_matrix,
     relative_kernel_change, sharpness, sharpness_curve, top_k_energy)
 
 
@@ -73,7 +73,7 @@ def test_top_k_energy_known_basis():
 def test_degree_energy_on_cube():
     X = cube_points(4)
     v = 3 * walsh_monomial(X, [0]) + 4 * walsh_monomial(X, [1, 2, 3])
-    np.testing.assert_allclose(degree_energy(v, X), [0, 9 / 25, 0, 16 / 25, 0], atol=1e-12)
+    np.testing.assert_allclose(walsh_degree_energy(v, X), [0, 9 / 25, 0, 16 / 25, 0], atol=1e-12)
 
 
 def test_degree_spectrum_of_exact_kernel_matches_analytic():
@@ -84,8 +84,8 @@ def test_degree_spectrum_of_exact_kernel_matches_analytic():
     C = X @ X.T / d
     K = mlp_kernel(C, "relu", 2, 2.0, 0.1, kernel="ntk")  # the infinite-width Gram itself
     out = degree_spectrum(K, X, "cube", activation="relu", depth=2, weight_var=2.0, bias_var=0.1)
-    np.testing.assert_allclose(out["measured"], out["analytic"], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(out["ratio"][out["analytic"] > 1e-8], 1.0, rtol=1e-8)
+    np.testing.assert_allclose(out.mean, out.analytic, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.ratio[out.analytic > 1e-8], 1.0, rtol=1e-8)
     with pytest.raises(ValueError, match="give all of"):
         degree_spectrum(K, X, "cube", activation="relu")
     with pytest.raises(ValueError, match="domain"):

@@ -7,11 +7,12 @@ from scipy.linalg import hadamard
 from scipy.special import eval_gegenbauer
 
 from spectra.analytic import mlp_kernel
-from spectra.empirical import (cube_degree_spectrum, cube_points, fwht, gegenbauer, harmonic_multiplicity,
+from spectra.analytic.bases import gegenbauer, sphere_multiplicity
+from spectra.domains import subset_degrees
+from spectra.empirical import (cube_degree_spectrum, cube_points, cube_sample_degree_projections, fwht,
                                matched_eigenvalues, random_cube_polynomial, sample_sphere,
                                sphere_degree_projections, walsh_coefficients, walsh_degree_energy,
                                walsh_monomial)
-from spectra.empirical.projections import cube_sample_degree_projections, subset_degrees
 
 
 @pytest.mark.parametrize("d", [0, 1, 3, 7])
@@ -73,7 +74,7 @@ def test_cube_degree_spectrum_of_analytic_gram_is_exact(act, depth, wv, bv, kern
     assert np.allclose(ev, expect, atol=1e-13 * ev.max())
     assert np.all(s.block_max - s.block_min <= 1e-12 * ev.max())
     assert s.off_block < 1e-12 and np.all(s.diag_std <= 1e-13 * ev.max())
-    assert np.all(s.block_std <= 1e-13 * ev.max())
+    assert np.all(s.spread <= 1e-13 * ev.max())
     try:  # the lead's analytic cube spectrum, when available
         from spectra.analytic import cube_spectrum
     except ImportError:
@@ -98,11 +99,11 @@ def test_cube_degree_spectrum_spread_for_a_finite_width_gram():
     deg = np.array([bin(S).count("1") for S in range(64)])
     for k in range(7):
         ev = np.linalg.eigvalsh(M[np.ix_(deg == k, deg == k)])
-        assert math.isclose(s.block_std[k], ev.std(), rel_tol=1e-9, abs_tol=1e-15)
+        assert math.isclose(s.spread[k], ev.std(), rel_tol=1e-9, abs_tol=1e-15)
         assert math.isclose(s.block_min[k], ev[0], rel_tol=1e-9, abs_tol=1e-15)
         assert math.isclose(s.mean[k], ev.mean(), rel_tol=1e-12, abs_tol=1e-15)
     t = cube_degree_spectrum(K, eig_max_degree=2)
-    assert np.all(np.isnan(t.block_max[3:])) and np.allclose(t.block_std, s.block_std)
+    assert np.all(np.isnan(t.block_max[3:])) and np.allclose(t.spread, s.spread)
 
 
 def test_gegenbauer_matches_scipy_and_multiplicities():
@@ -111,9 +112,9 @@ def test_gegenbauer_matches_scipy_and_multiplicities():
         a = (d - 2) / 2
         for k in range(7):
             ref = eval_gegenbauer(k, a, t) / eval_gegenbauer(k, a, 1.0)
-            assert np.allclose(gegenbauer(k, d, t), ref, atol=1e-13)
-    assert np.allclose(gegenbauer(4, 2, t), np.cos(4 * np.arccos(t)), atol=1e-13)  # Chebyshev
-    assert [harmonic_multiplicity(5, k) for k in range(5)] == [1, 5, 14, 30, 55]
+            assert np.allclose(gegenbauer(d, k, t)[k], ref, atol=1e-13)
+    assert np.allclose(gegenbauer(2, 4, t)[4], np.cos(4 * np.arccos(t)), atol=1e-13)  # Chebyshev
+    assert [sphere_multiplicity(5, k) for k in range(5)] == [1, 5, 14, 30, 55]
 
 
 def _funk_hecke(phi, d, kmax):
@@ -122,7 +123,7 @@ def _funk_hecke(phi, d, kmax):
     a = (d - 3) / 2
     t, w = roots_jacobi(400, a, a)
     cd = math.exp(gammaln(d / 2) - 0.5 * math.log(math.pi) - gammaln((d - 1) / 2))
-    return np.array([cd * np.sum(w * phi(t) * gegenbauer(k, d, t)) for k in range(kmax + 1)])
+    return np.array([cd * np.sum(w * phi(t) * gegenbauer(d, kmax, t)[k]) for k in range(kmax + 1)])
 
 
 def test_sphere_projections_estimate_funk_hecke_eigenvalues():
@@ -130,12 +131,12 @@ def test_sphere_projections_estimate_funk_hecke_eigenvalues():
     X = sample_sphere(d, n, seed=4)
     phi = lambda t: mlp_kernel(t, "erf", 2, 2.0, 0.2, "ntk")  # noqa: E731
     K = phi(np.clip(X @ X.T / d, -1, 1))
-    lam = sphere_degree_projections(K, X, 4, chunk_size=500)
+    lam = sphere_degree_projections(K, X, 4, chunk_size=500).mean
     ref = _funk_hecke(phi, d, 4)
     # degenerate U-statistic: error ~ Phi(1)/n; a check with a real margin
     assert np.all(np.abs(lam - ref) <= 0.03 * np.abs(ref) + 5e-4), (lam, ref)
     # trace check of the reference itself: sum N(d,k) lambda_k -> Phi(1)
-    assert sum(harmonic_multiplicity(d, k) * ref[k] for k in range(5)) < phi(1.0)
+    assert sum(sphere_multiplicity(d, k) * ref[k] for k in range(5)) < phi(1.0)
 
 
 def test_cube_sample_projections_estimate_mu_k():
@@ -143,7 +144,7 @@ def test_cube_sample_projections_estimate_mu_k():
     X = cube_points(d, n, seed=0)
     act = ("relu", 2, 2.0, 0.3, "ntk")
     K = mlp_kernel(X @ X.T / d, *act)
-    est = cube_sample_degree_projections(K, X, 3, chunk_size=700)
+    est = cube_sample_degree_projections(K, X, 3, chunk_size=700).mean
     # exact mu_k by the Krawtchouk form (independent of the estimator)
     c = 1 - 2 * np.arange(d + 1) / d
     phi = mlp_kernel(c, *act)
@@ -172,4 +173,4 @@ def test_projection_bad_input():
     with pytest.raises(ValueError, match="shape"):
         sphere_degree_projections(np.ones((4, 4)), X, 2)
     with pytest.raises(ValueError, match="dim"):
-        gegenbauer(2, 1, 0.3)
+        gegenbauer(1, 2, 0.3)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spectra.cli import main
-from spectra.empirical.validate import _sphere_quadrature, validate_spectra
+from spectra.empirical.validate import validate_spectra
 
 
 def test_cube_validation_converges_and_reports():
@@ -50,13 +50,15 @@ def test_control_variate_reduces_point_sampling_noise():
     assert cv.dev_se["ntk"][0, 3] < plain.dev_se["ntk"][0, 3]
 
 
-def test_sphere_quadrature_fallback_trace():
-    """Private Funk-Hecke quadrature: sum_k N(d,k) lambda_k approaches Phi(1) for a smooth kernel."""
-    from spectra.analytic import mlp_kernel
-    from spectra.empirical import harmonic_multiplicity
+def test_sphere_float64_reference_trace():
+    """The float64 Funk-Hecke reference: sum_k N(d,k) lambda_k approaches Phi(1) for a smooth kernel."""
+    from spectra.analytic import MLPKernel, mlp_kernel
+    from spectra.domains import Sphere
 
-    lam = _sphere_quadrature(4, "erf", 1, 1.0, 0.1, "ck", 14)
-    tr = sum(harmonic_multiplicity(4, k) * lam[k] for k in range(15))
+    sphere = Sphere(4)
+    lam = np.asarray(sphere.spectrum(MLPKernel("erf", 1, 1.0, 0.1, kind="ck"), max_degree=14,
+                                     precision="float64").eigenvalues, dtype=float)
+    tr = sum(sphere.multiplicity(k) * lam[k] for k in range(15))
     assert abs(tr - float(mlp_kernel(1.0, "erf", 1, 1.0, 0.1, "ck"))) < 1e-6
 
 

@@ -5,10 +5,9 @@ r"""Metrics of kernel evolution during training (``empirical-methods.md`` §2-§
   along a run.
 * :func:`top_k_energy` -- :math:`E_k(v)=\sum_{i\le k}\langle u_i,v\rangle^2/\|v\|^2` in the top
   eigenvectors of a Gram matrix, for all ``k``; :func:`energy_curve` over time.
-* :func:`degree_energy` -- per-Walsh-degree energy on the full cube (well defined even where
-  degenerate eigenvalue blocks make a ranked top-``k`` ambiguous).
 * :func:`degree_spectrum` -- per-degree spectrum of a (trained) NTK on the cube or the sphere,
-  against the analytic :math:`\mu_k`.
+  against the analytic :math:`\mu_k` (per-Walsh-degree energies of a function:
+  :func:`spectra.domains.walsh_degree_energy`).
 * :func:`sharpness` -- :math:`\eta\,\lambda_{\max}(K)/n` against the GD stability threshold 2
   (for the MSE :math:`\frac1{2n}\sum(f-y)^2` of :mod:`spectra.empirical.training`).
 * :func:`kernel_specialization_matrix` -- form (a) of §7.
@@ -19,13 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_finite_array, check_int
+from ..analytic import MLPKernel
+from ..domains import Cube, DegreeSpectrum, Sphere
 
 __all__ = [
     "kernel_alignment",
     "alignment_curve",
     "top_k_energy",
     "energy_curve",
-    "degree_energy",
     "degree_spectrum",
     "sharpness",
     "sharpness_curve",
@@ -122,7 +122,7 @@ def top_k_energy(K, v, k=None) -> np.ndarray:
     r"""Energy :math:`E_k(v)=\sum_{i\le k}\langle u_i,v\rangle^2/\|v\|^2` in the top eigenvectors of ``K``.
 
     Eigenvectors are sorted by decreasing eigenvalue.  Inside a degenerate eigenvalue block the
-    split is arbitrary (see :func:`degree_energy` for the cube at initialization).
+    split is arbitrary (see :func:`spectra.domains.walsh_degree_energy` for the cube at initialization).
 
     Parameters
     ----------
@@ -207,47 +207,23 @@ def energy_curve(kernels, vectors, k: int) -> np.ndarray:
     return out
 
 
-def degree_energy(v, X=None) -> np.ndarray:
-    """Per-Walsh-degree energy fractions ``e_k(v)``, ``k = 0..d``, of values on the full cube.
-
-    Thin wrapper of :func:`spectra.empirical.projections.walsh_degree_energy`.
-
-    Parameters
-    ----------
-    v : array_like, shape (2^d,) or (2^d, m)
-    X : array_like, shape (2^d, d), optional
-        Row order of ``v``; default the Hadamard order of :func:`~spectra.empirical.data.cube_points`.
-
-    Returns
-    -------
-    ndarray, shape (d+1,) or (d+1, m)
-
-    Examples
-    --------
-    >>> from spectra.empirical.data import cube_points
-    >>> X = cube_points(3)
-    >>> degree_energy(X[:, 0] * X[:, 1], X).round(6).tolist()
-    [0.0, 0.0, 1.0, 0.0]
-    """
-    from .projections import walsh_degree_energy
-
-    return walsh_degree_energy(v, X)
-
-
 def degree_spectrum(K, X, domain: str, *, activation=None, depth=None, weight_var=None, bias_var=None,
-                    kernel: str = "ntk", max_degree: int | None = None) -> dict:
+                    kernel: str = "ntk", max_degree: int | None = None) -> DegreeSpectrum:
     r"""Per-degree spectrum of a measured Gram matrix, optionally against the analytic :math:`\mu_k`.
 
-    * ``domain="cube"``: ``K`` on the full cube ``{-1,1}^d``; the estimate of :math:`\mu_k` is the
-      mean Rayleigh quotient of ``K/2^d`` over the degree-``k`` Walsh monomials
-      (:func:`~spectra.empirical.projections.cube_degree_spectrum`).
+    A by-name shortcut for ``Cube(d).degree_spectrum(K, X)`` / ``Sphere(d).degree_spectrum(K, X)``
+    (:mod:`spectra.domains`):
+
+    * ``domain="cube"``: on the full cube the estimate of :math:`\mu_k` is the mean Rayleigh
+      quotient of ``K/2^d`` over the degree-``k`` Walsh monomials; on a random cube sample the
+      Krawtchouk U-statistic.
     * ``domain="sphere"``: ``K`` on uniform samples of the sphere of radius :math:`\sqrt d`; the
-      Funk-Hecke projection :math:`E[K(x,y)P_k(\langle x,y\rangle/d)]`
-      (:func:`~spectra.empirical.projections.sphere_degree_projections`).
+      Funk-Hecke projection :math:`E[K(x,y)P_k(\langle x,y\rangle/d)]`.
 
     If ``activation``, ``depth``, ``weight_var`` and ``bias_var`` are given, the analytic
     infinite-width eigenvalues (:func:`spectra.analytic.cube_spectrum` /
-    ``spectra.analytic.sphere_spectrum``) are returned next to the measured ones, with their ratio.
+    :func:`spectra.analytic.sphere_spectrum`) are returned next to the measured ones
+    (``analytic``, and ``ratio = mean / analytic``).
 
     Parameters
     ----------
@@ -257,61 +233,35 @@ def degree_spectrum(K, X, domain: str, *, activation=None, depth=None, weight_va
     activation, depth, weight_var, bias_var : network hyperparameters, optional
     kernel : {"ntk", "ck"}
     max_degree : int, optional
-        Highest degree (sphere: required if no default; default ``min(d, 8)``; cube: ``d``).
+        Highest degree (cube: default ``d`` on the full cube; otherwise default ``min(d, 8)``).
 
     Returns
     -------
-    dict
-        ``degrees`` (int array), ``measured`` (float array) and, with hyperparameters,
-        ``analytic`` and ``ratio = measured / analytic``.
+    spectra.domains.DegreeSpectrum
+        The measured eigenvalues are in ``mean``.
 
     Examples
     --------
-    >>> from spectra.empirical.data import cube_points
+    >>> from spectra.domains import cube_points
     >>> X = cube_points(3)
-    >>> degree_spectrum(X @ X.T / 3, X, "cube")["measured"].round(6).tolist()
+    >>> degree_spectrum(X @ X.T / 3, X, "cube").mean.round(6).tolist()
     [0.0, 0.333333, 0.0, 0.0]
     """
-    from . import projections as P
-
     K = _square(K)
     X = check_finite_array(X, "X", ndim=2)
     if X.shape[0] != K.shape[0]:
         raise ValueError(f"X must have {K.shape[0]} rows to match K, got {X.shape[0]}")
-    d = X.shape[1]
-    if domain == "cube":
-        measured = P.cube_degree_spectrum(K, X, blocks=False).mean
-        degrees = np.arange(d + 1)
-        if max_degree is not None:
-            m = check_int(max_degree, "max_degree", minimum=0, maximum=d)
-            degrees, measured = degrees[:m + 1], measured[:m + 1]
-    elif domain == "sphere":
-        m = min(d, 8) if max_degree is None else check_int(max_degree, "max_degree", minimum=0)
-        measured = P.sphere_degree_projections(K, X, m)
-        degrees = np.arange(m + 1)
-    else:
+    if domain not in ("cube", "sphere"):
         raise ValueError(f"domain must be 'cube' or 'sphere', got {domain!r}")
-    out = {"degrees": degrees, "measured": np.asarray(measured, dtype=float)}
     hyper = (activation, depth, weight_var, bias_var)
+    mlp = None
     if any(h is not None for h in hyper):
         if any(h is None for h in hyper):
             raise ValueError("give all of activation, depth, weight_var, bias_var for the analytic comparison")
-        if domain == "cube":
-            from ..analytic import cube_spectrum
-
-            spec = cube_spectrum(d, activation, depth, weight_var, bias_var, kernel=kernel)
-        else:
-            try:
-                from ..analytic import sphere_spectrum
-            except ImportError:
-                raise ImportError("spectra.analytic.sphere_spectrum is not available in this installation") from None
-            spec = sphere_spectrum(d, activation, depth, weight_var, bias_var, kernel=kernel,
-                                   max_degree=int(degrees[-1]))
-        ana = np.asarray(spec.eigenvalues, dtype=float)[:len(degrees)]
-        out["analytic"] = ana
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out["ratio"] = np.where(ana != 0, out["measured"] / ana, np.nan)
-    return out
+        mlp = MLPKernel(activation, depth, weight_var, bias_var, kind=kernel)
+    if domain == "cube":
+        return Cube(X.shape[1]).degree_spectrum(K, X, max_degree=max_degree, kernel=mlp, blocks=False)
+    return Sphere(X.shape[1]).degree_spectrum(K, X, max_degree=max_degree, kernel=mlp)
 
 
 def sharpness(K, lr: float, n: int | None = None) -> float:

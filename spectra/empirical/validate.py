@@ -5,11 +5,11 @@ parametrization) is drawn, its empirical CK and NTK Gram matrices are formed on 
 projected onto the theory's eigenfunctions:
 
 * **cube**, all ``2^d`` points (``d <= 16``): mean Rayleigh quotient of ``K/2^d`` over the Walsh
-  monomials of each degree (:func:`~spectra.empirical.projections.cube_degree_spectrum`);
+  monomials of each degree (:func:`~spectra.domains.cube_degree_spectrum`);
   with ``n_points < 2^d`` random points: the Krawtchouk U-statistic
-  (:func:`~spectra.empirical.projections.cube_sample_degree_projections`);
+  (:func:`~spectra.domains.cube_sample_degree_projections`);
 * **sphere**, ``n_points`` uniform points per seed: the Gegenbauer U-statistic
-  (:func:`~spectra.empirical.projections.sphere_degree_projections`).
+  (:func:`~spectra.domains.sphere_degree_projections`).
 
 The analytic values are :func:`spectra.analytic.cube_spectrum` and
 :func:`spectra.analytic.sphere_spectrum`.
@@ -34,6 +34,9 @@ import numpy as np
 from .._io import atomic_write
 from .._plotting import plt_or_raise
 from .._validation import check_depth, check_dim, check_int, check_variance
+from ..analytic import MLPKernel
+from ..domains import (FULL_CUBE_MAX_DIM, Cube, Sphere, cube_degree_spectrum, cube_points,
+                       cube_sample_degree_projections, sample_sphere, sphere_degree_projections)
 
 __all__ = ["ValidationResult", "validate_spectra", "plot_validation"]
 
@@ -157,41 +160,15 @@ def _se(a: np.ndarray) -> np.ndarray:
     return a.std(axis=1, ddof=1) / math.sqrt(s) if s > 1 else np.zeros(a.shape[:1] + a.shape[2:])
 
 
-def _sphere_analytic(dim, activation, depth, weight_var, bias_var, kernel, max_degree) -> np.ndarray:
-    try:
-        from ..analytic import sphere_spectrum
-    except ImportError:
-        sphere_spectrum = None
-    if sphere_spectrum is not None:
-        spec = sphere_spectrum(dim, activation, depth, weight_var, bias_var, kernel=kernel, max_degree=max_degree)
-        return np.asarray(spec.eigenvalues, dtype=float)[: max_degree + 1]
-    return _sphere_quadrature(dim, activation, depth, weight_var, bias_var, kernel, max_degree)
-
-
-def _sphere_quadrature(dim, activation, depth, weight_var, bias_var, kernel, max_degree, n_nodes: int = 600):
-    """Fallback: Funk-Hecke integral by Gauss-Jacobi quadrature (weight ``(1-t^2)^{(d-3)/2}``)."""
-    from scipy.special import gammaln, roots_jacobi
-
-    from ..analytic import mlp_kernel
-    from .projections import gegenbauer
-
-    a = (dim - 3) / 2.0
-    t, w = roots_jacobi(n_nodes, a, a)
-    cd = math.exp(gammaln(dim / 2) - 0.5 * math.log(math.pi) - gammaln((dim - 1) / 2))
-    phi = mlp_kernel(t, activation, depth, weight_var, bias_var, kernel)
-    return np.array([cd * np.sum(w * phi * gegenbauer(k, dim, t)) for k in range(max_degree + 1)])
-
-
-def _analytic(domain, dim, activation, depth, weight_var, bias_var, kernel, max_degree):
+def _analytic(domain, dim, kernel, max_degree) -> np.ndarray:
+    """Exact eigenvalues of degrees ``0..max_degree`` (float64) of an MLPKernel on the domain."""
     if domain == "cube":
-        from ..analytic import cube_spectrum
-
-        spec = cube_spectrum(dim, activation, depth, weight_var, bias_var, kernel=kernel,
-                             degrees=list(range(max_degree + 1)))
-        ev = np.asarray(spec.eigenvalues, dtype=float)
-        deg = np.asarray(spec.degrees)
-        return np.array([ev[np.flatnonzero(deg == k)[0]] for k in range(max_degree + 1)])
-    return _sphere_analytic(dim, activation, depth, weight_var, bias_var, kernel, max_degree)
+        spec = Cube(dim).spectrum(kernel, degrees=list(range(max_degree + 1)))
+    else:
+        spec = Sphere(dim).spectrum(kernel, max_degree=max_degree)
+    ev = np.asarray(spec.eigenvalues, dtype=float)
+    deg = np.asarray(spec.degrees)
+    return np.array([ev[np.flatnonzero(deg == k)[0]] for k in range(max_degree + 1)])
 
 
 def _structural_zeros(activation, depth, bias_var, kernel, max_degree):
@@ -274,8 +251,6 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
     max_degree = check_int(max_degree, "max_degree", minimum=0, maximum=dim if domain == "cube" else None)
     full_cube = False
     if domain == "cube":
-        from .data import FULL_CUBE_MAX_DIM
-
         if n_points is None:
             if dim > FULL_CUBE_MAX_DIM:
                 raise ValueError(f"dim must be <= {FULL_CUBE_MAX_DIM} for the full cube; pass n_points")
@@ -286,13 +261,12 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
         n_points = check_int(4096 if n_points is None else n_points, "n_points", minimum=2)
     if progress is True:
         progress = _stderr_progress
-    from .data import cube_points, sample_sphere
     from .measured_kernels import empirical_ntk
     from .network import MLP
-    from .projections import cube_degree_spectrum, cube_sample_degree_projections, sphere_degree_projections
 
     kernels = ("ck", "ntk")
-    analytic = {k: _analytic(domain, dim, act, depth, weight_var, bias_var, k, max_degree) for k in kernels}
+    mlp = {k: MLPKernel(act, depth, weight_var, bias_var, kind=k) for k in kernels}
+    analytic = {k: _analytic(domain, dim, mlp[k], max_degree) for k in kernels}
     from ..analytic import mlp_kernel
 
     scale = {k: float(mlp_kernel(1.0, act, depth, weight_var, bias_var, k)) for k in kernels}
@@ -307,8 +281,8 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
 
     def project(K, X):
         if domain == "cube":
-            return cube_sample_degree_projections(K, X, max_degree)
-        return sphere_degree_projections(K, X, max_degree)
+            return cube_sample_degree_projections(K, X, max_degree).mean
+        return sphere_degree_projections(K, X, max_degree).mean
 
     def control(seed, X):
         if seed not in cv_cache:
@@ -332,7 +306,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
                 if full_cube:
                     spec = cube_degree_spectrum(K, blocks=True, eig_max_degree=-1)
                     emp[k][wi, si] = spec.mean[: max_degree + 1]
-                    spread[k][wi, si] = spec.block_std[: max_degree + 1]
+                    spread[k][wi, si] = spec.spread[: max_degree + 1]
                 elif control_variate:
                     emp[k][wi, si] = analytic[k] + project(K, X) - control(seed, X)[k]
                 else:
