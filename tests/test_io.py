@@ -68,3 +68,14 @@ def test_bad_arguments(tmp_path):
         atomic_write(tmp_path / "x", "not callable")
     with pytest.raises(FileNotFoundError):
         atomic_write(tmp_path / "missing" / "x", lambda fh: fh.write("x"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_result_files_are_0644_under_umask_022(tmp_path, umask):
+    """End to end: a saved cube grid is readable by collaborators (it was 0600 with mkstemp)."""
+    from spectra.analytic import cube_spectrum_grid
+
+    umask(0o022)
+    grid = tmp_path / "grid.npz"
+    cube_spectrum_grid(8, "erf", 1, [1.0], [0.0], max_degree=2).save(grid)
+    assert _mode(grid) == 0o644 and os.listdir(tmp_path) == ["grid.npz"]
