@@ -44,8 +44,9 @@ def run(args) -> int:
 
     check_writable(args.output)
     check_writable(args.plot)
-    res = validate_spectra(args.domain, args.dim, args.activation, args.depth, args.weight_var, args.bias_var,
-                           args.widths, args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
+    res = validate_spectra(domain=args.domain, dim=args.dim, activation=args.activation, depth=args.depth,
+                           weight_var=args.weight_var, bias_var=args.bias_var, widths=args.widths,
+                           seeds=args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
                            max_degree=args.max_degree, control_variate=not args.no_control_variate,
                            dtype=np.float32 if args.float32 else np.float64, progress=not args.quiet)
     text = json.dumps(res.to_dict(), indent=1) if args.format == "json" else res.format_table()
