@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_finite_array, check_int
+from ..analytic import cube_spectrum
+from ..analytic.bases import cube_multiplicity, krawtchouk_matrix
 from .base import Domain
 from .result import DegreeSpectrum, sampled_spectrum
 from .walsh import cube_degree_spectrum, cube_index, full_cube_order, walsh_degree_energy
@@ -135,8 +137,6 @@ def random_cube_polynomial(X, degree: int, *, n_terms: int | None = None, homoge
     >>> round(float(np.mean(f ** 2)), 12)
     1.0
     """
-    from ..analytic.bases import cube_multiplicity
-
     X = check_finite_array(X, "X", ndim=2)
     d = X.shape[1]
     degree = check_int(degree, "degree", minimum=0, maximum=d)
@@ -194,8 +194,6 @@ def cube_sample_degree_projections(K, X, max_degree: int, *, chunk_size: int = 2
     >>> bool(abs(mu[1] - 1 / 12) < 0.005)
     True
     """
-    from ..analytic.bases import cube_multiplicity, krawtchouk_matrix
-
     K = check_finite_array(K, "K", ndim=2)
     X = check_finite_array(X, "X", ndim=2)
     n, d = X.shape
@@ -246,8 +244,6 @@ class Cube(Domain):
 
     def multiplicity(self, k: int) -> int:
         """``C(d, k)``, the number of Walsh monomials of degree ``k``."""
-        from ..analytic.bases import cube_multiplicity
-
         return cube_multiplicity(self.dim, k)
 
     def sample(self, n=None, *, seed=0) -> np.ndarray:
@@ -260,8 +256,6 @@ class Cube(Domain):
     # ------------------------------------------------------------------ basis and targets
     def krawtchouk_matrix(self, degrees=None) -> np.ndarray:
         """``M`` with ``mu = M @ Phi(1 - 2j/d)``: :func:`spectra.analytic.bases.krawtchouk_matrix`."""
-        from ..analytic.bases import krawtchouk_matrix
-
         return krawtchouk_matrix(self.dim, degrees)
 
     def walsh_monomial(self, X, subset) -> np.ndarray:
@@ -337,6 +331,4 @@ class Cube(Domain):
 
     # ------------------------------------------------------------------ exact spectra
     def _spectrum_function(self):
-        from ..analytic import cube_spectrum
-
         return cube_spectrum

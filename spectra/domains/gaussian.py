@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_int
+from ..analytic import gaussian_spectrum
+from ..analytic.bases import sphere_multiplicity
 from .base import Domain
 
 __all__ = ["Gaussian", "sample_gaussian"]
@@ -47,8 +49,6 @@ class Gaussian(Domain):
 
     def multiplicity(self, k: int) -> int:
         """``N(d, k)``: the multiplicity of each radial eigenvalue of degree ``k``."""
-        from ..analytic.bases import sphere_multiplicity
-
         return sphere_multiplicity(self.dim, k)
 
     def sample(self, n=None, *, seed=0) -> np.ndarray:
@@ -67,6 +67,4 @@ class Gaussian(Domain):
                                   "degree block are not separated by a pairwise projection); use Sphere(dim)")
 
     def _spectrum_function(self):
-        from ..analytic import gaussian_spectrum
-
         return gaussian_spectrum

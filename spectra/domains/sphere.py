@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_finite_array, check_int
+from ..analytic import sphere_spectrum
+from ..analytic.bases import gegenbauer, sphere_multiplicity
 from .base import Domain
 from .result import DegreeSpectrum, sampled_spectrum
 
@@ -67,8 +69,6 @@ def spherical_harmonic_target(X, degree: int, *, n_terms: int = 1, seed=0) -> np
     >>> abs(float(np.mean(f ** 2)) - 1.0) < 0.05
     True
     """
-    from ..analytic.bases import gegenbauer, sphere_multiplicity
-
     X = check_finite_array(X, "X", ndim=2)
     d = check_dim(X.shape[1], "X.shape[1]", minimum=2)
     degree = check_int(degree, "degree", minimum=0)
@@ -114,8 +114,6 @@ def sphere_degree_projections(K, X, max_degree: int, *, exclude_diagonal: bool =
     >>> bool(abs(lam[1] - 1 / 3) < 0.02)
     True
     """
-    from ..analytic.bases import gegenbauer, sphere_multiplicity
-
     K = check_finite_array(K, "K", ndim=2)
     X = check_finite_array(X, "X", ndim=2)
     n, d = X.shape
@@ -166,8 +164,6 @@ class Sphere(Domain):
 
     def multiplicity(self, k: int) -> int:
         """``N(d, k)``, the dimension of the degree-``k`` spherical harmonics."""
-        from ..analytic.bases import sphere_multiplicity
-
         return sphere_multiplicity(self.dim, k)
 
     def sample(self, n=None, *, seed=0) -> np.ndarray:
@@ -179,8 +175,6 @@ class Sphere(Domain):
     # ------------------------------------------------------------------ basis and targets
     def gegenbauer(self, max_degree: int, t) -> np.ndarray:
         """``P_k(t)`` for ``k = 0..max_degree``: :func:`spectra.analytic.bases.gegenbauer`."""
-        from ..analytic.bases import gegenbauer
-
         return gegenbauer(self.dim, max_degree, t)
 
     def harmonic_target(self, X, degree: int, *, n_terms: int = 1, seed=0) -> np.ndarray:
@@ -217,6 +211,4 @@ class Sphere(Domain):
 
     # ------------------------------------------------------------------ exact spectra
     def _spectrum_function(self):
-        from ..analytic import sphere_spectrum
-
         return sphere_spectrum

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from .._validation import check_dim, check_finite_array, check_int
+from ..analytic.bases import cube_multiplicity
 from .result import DegreeSpectrum
 
 __all__ = ["cube_index", "fwht", "subset_degrees", "walsh_coefficients", "walsh_degree_energy",
@@ -221,7 +222,6 @@ def cube_degree_spectrum(K, X=None, *, blocks: bool = True, eig_max_degree: int 
     >>> s.mean.round(6).tolist()
     [0.0, 0.333333, 0.0, 0.0]
     """
-    from ..analytic.bases import cube_multiplicity
     from ._walsh import fwht_inplace
 
     K = check_finite_array(K, "K", ndim=2)
