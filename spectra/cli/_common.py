@@ -179,7 +179,7 @@ def add_kernel_args(p: argparse.ArgumentParser, *, dim=128, activation="relu", d
         p.add_argument("--bias-var", type=float, default=bias_var,
                        help=f"sigma_b^2 >= 0 (default {bias_var:g}{why})")
     if kernel is not None:
-        p.add_argument("--kernel", default=kernel, help=f"ck or ntk (default {kernel}{why})")
+        p.add_argument("--kernel", choices=["ck", "ntk"], default=kernel, help=f"conjugate kernel (ck) or neural tangent kernel (ntk); default {kernel}{why}")
 
 
 def add_output_args(p: argparse.ArgumentParser, *, writes: str | None = "the result",
