@@ -92,6 +92,26 @@ def test_degree_spectrum_of_exact_kernel_matches_analytic():
         degree_spectrum(K, X, "torus")
 
 
+def test_degree_spectrum_with_a_kernel_object():
+    from spectra.analytic import MLPKernel, mlp_kernel
+    from spectra.domains import Cube, sample_sphere
+
+    d = 5
+    X = cube_points(d)
+    K = mlp_kernel(X @ X.T / d, "relu", 2, 2.0, 0.1, kernel="ntk")
+    k = MLPKernel("relu", 2, 2.0, 0.1)
+    a = degree_spectrum(K, X, "cube", kernel=k)
+    b = degree_spectrum(K, X, "cube", activation="relu", depth=2, weight_var=2.0, bias_var=0.1)
+    assert np.array_equal(a.analytic, b.analytic) and np.array_equal(a.mean, b.mean)
+    assert np.array_equal(a.mean, Cube(d).degree_spectrum(K, X).mean)
+    with pytest.raises(ValueError, match="not both"):
+        degree_spectrum(K, X, "cube", kernel=k, depth=2)
+    Y = sample_sphere(d, 200, seed=0)
+    s = degree_spectrum(mlp_kernel(np.clip(Y @ Y.T / d, -1, 1), "relu", 2, 2.0, 0.1, kernel="ntk"), Y, "sphere",
+                        kernel=k, max_degree=3)
+    assert type(s) is type(a) and s.method == "gegenbauer" and s.analytic.shape == (4,)
+
+
 def test_sharpness():
     K = np.diag([8.0, 2.0, 1.0, 1.0])
     assert sharpness(K, 0.5) == pytest.approx(1.0)  # 0.5 * 8 / 4

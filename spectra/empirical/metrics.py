@@ -231,7 +231,8 @@ def degree_spectrum(K, X, domain: str, *, activation=None, depth=None, weight_va
     X : array_like, shape (n, d)
     domain : {"cube", "sphere"}
     activation, depth, weight_var, bias_var : network hyperparameters, optional
-    kernel : {"ntk", "ck"}
+    kernel : {"ntk", "ck"} or spectra.analytic.MLPKernel
+        With the hyperparameters: which kernel they define. Alone: an ``MLPKernel`` to compare with.
     max_degree : int, optional
         Highest degree (cube: default ``d`` on the full cube; otherwise default ``min(d, 8)``).
 
@@ -246,6 +247,10 @@ def degree_spectrum(K, X, domain: str, *, activation=None, depth=None, weight_va
     >>> X = cube_points(3)
     >>> degree_spectrum(X @ X.T / 3, X, "cube").mean.round(6).tolist()
     [0.0, 0.333333, 0.0, 0.0]
+    >>> from spectra.analytic import MLPKernel
+    >>> K = MLPKernel("relu", depth=2)(X @ X.T / 3)
+    >>> degree_spectrum(K, X, "cube", kernel=MLPKernel("relu", depth=2)).ratio.round(9).tolist()
+    [1.0, 1.0, 1.0, 1.0]
     """
     K = _square(K)
     X = check_finite_array(X, "X", ndim=2)
@@ -255,7 +260,11 @@ def degree_spectrum(K, X, domain: str, *, activation=None, depth=None, weight_va
         raise ValueError(f"domain must be 'cube' or 'sphere', got {domain!r}")
     hyper = (activation, depth, weight_var, bias_var)
     mlp = None
-    if any(h is not None for h in hyper):
+    if isinstance(kernel, MLPKernel):
+        if any(h is not None for h in hyper):
+            raise ValueError("give either an MLPKernel as kernel or activation, depth, weight_var, bias_var, not both")
+        mlp = kernel
+    elif any(h is not None for h in hyper):
         if any(h is None for h in hyper):
             raise ValueError("give all of activation, depth, weight_var, bias_var for the analytic comparison")
         mlp = MLPKernel(activation, depth, weight_var, bias_var, kind=kernel)
