@@ -1,4 +1,4 @@
-r"""The two-layer network in the linear-width regime (``empirical-methods.md`` §10.3–§10.4).
+r"""The two-layer network in the linear-width regime (the setting of Kothapalli et al., arXiv 2406.04657).
 
 Data ``x ~ N(0, I_d)``; single-index teacher ``y = sigma_*(beta^T x) + noise * eps`` with
 ``beta`` uniform on the unit sphere; student
@@ -14,7 +14,7 @@ network protocol).  ``n / d`` and ``h / d`` stay fixed as sizes grow.
 
 Arrays store samples as rows: ``X`` has shape ``(n, d)``.
 
-Kernels (§10.3), with ``Z = sigma(X W^T / sqrt d)`` and ``S = sigma'(X W^T / sqrt d)``:
+Kernels, with ``Z = sigma(X W^T / sqrt d)`` and ``S = sigma'(X W^T / sqrt d)``:
 
 * CK: ``K_CK = Z Z^T / h``;
 * NTK of the trained first layer: ``K_NTK = (X X^T / d) * (S diag(a^2) S^T / h)`` (Hadamard

@@ -1,15 +1,15 @@
 r"""A numpy multilayer perceptron with exactly the analytic conventions.
 
-NTK parametrization (``formulas.md`` §2.1), all raw parameters ``N(0, 1)``:
+NTK parametrization (``docs/conventions.md``), all raw parameters ``N(0, 1)``:
 
 .. math::
     h^1 = \frac{\sigma_w}{\sqrt d} W^1 x + \sigma_b b^1,\qquad
     h^{l+1} = \frac{\sigma_w}{\sqrt{n_l}} W^{l+1}\phi(h^l) + \sigma_b b^{l+1},\qquad
     f(x) = h^{L+1}.
 
-Standard parametrization (§2.4): ``h^{l+1} = W^{l+1} phi(h^l) + b^{l+1}`` with
-``W ~ N(0, sigma_w^2/n_l)``, ``b ~ N(0, sigma_b^2)``; the biases are trainable parameters (the
-``1_bias = 1`` case of §2.4) even when ``sigma_b^2 = 0``.
+Standard parametrization: ``h^{l+1} = W^{l+1} phi(h^l) + b^{l+1}`` with
+``W ~ N(0, sigma_w^2/n_l)``, ``b ~ N(0, sigma_b^2)``; the biases are trainable parameters even when
+``sigma_b^2 = 0``.
 
 ``depth`` ``L`` is the number of hidden (nonlinear) layers; ``L = 0`` is the linear model.
 Forward and backward passes are plain BLAS matrix products; no autodiff.
