@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
 from spectra.reproductions._linear_width import setup, snapshot
 from spectra.reproductions.bulk_invariance import bulk_invariant
+from spectra.reproductions.common import figure_path, pyplot, save_figure
 from spectra.reproductions.heavy_tail import WELL_BELOW, heavier_than
 
 ADAM_C = (0.1, 0.3, 1.0, 3.0, 6.3, 10.0, 20.0)  # Adam learning rate * sqrt(d)
@@ -100,11 +101,7 @@ def main(argv=None):
               f"(difference {best_h['test'] - best_g['test']:+.4f})")
 
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
         for opt, mk, col in (("adam", "o", "C2"), ("gd", "s", "C1")):
             rr = [r for r in rows if r["opt"] == opt]
@@ -121,7 +118,8 @@ def main(argv=None):
         ax.set_ylabel("test MSE (ridge-refit readout)")
         ax.set_title(f"heavy tail vs test error (n={sz['n']}, d={d}, h={sz['h']})", fontsize=10)
         ax.legend(fontsize=7)
-        fig.savefig(args.plot, dpi=110)
+        save_figure(fig, figure_path(args.plot, "heavy_tail_tradeoff"), tight=False)
+        plt.close(fig)
         print("figure:", args.plot)
 
 

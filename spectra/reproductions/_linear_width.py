@@ -1,45 +1,26 @@
-"""Shared pieces of the linear-width reproductions (bulk-invariance, spike, heavy-tail)."""
+"""What the linear-width reproductions (bulk-invariance, spike, heavy-tail) share.
+
+The setting of Wang et al. 2023 (arXiv 2211.06506): the two-layer student of
+:mod:`spectra.empirical.linear_width` on a single-index teacher, ``n / d`` and ``h / d`` fixed.
+Here: the sizes, the seeded set-up, the snapshot of spectra and scalar measurements taken before
+and after training, and the distance between two spectra.
+"""
 from __future__ import annotations
 
-import math
-import sys
-import time
-from pathlib import Path
-
-import numpy as np
-
-from spectra._io import atomic_write
-from spectra._plotting import plt_or_raise
-from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
+from spectra.empirical.linear_width import TwoLayerStudent, single_index_data
 from spectra.empirical.random_matrix import (find_outliers, gram_esd, ks_distance, powerlaw_alpha,
                                              top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
 
-# n / d = 2 and h / d = 1.5, the sizes of the public configurations (empirical-methods §10.4)
+__all__ = ["DEFAULT_SIZES", "FAST_SIZES", "setup", "snapshot", "add_kernels", "compare"]
+
+# n, d, h of the main configuration of Kothapalli et al. (arXiv 2406.04657, public code), which models
+# Wang et al.'s setting; the fast size keeps the ratios n / d = 2 and h / d = 1.5
 DEFAULT_SIZES = dict(n=2000, d=1000, h=1500)
 FAST_SIZES = dict(n=600, d=300, h=450)
 
 
-def log(progress: bool, msg: str) -> None:
-    if progress:
-        print(msg, file=sys.stderr, flush=True)
-
-
-def figure_path(plot_path, name: str) -> Path:
-    p = Path(plot_path) if plot_path is not None else Path("figures") / f"{name}.png"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return p
-
-
-def save_figure(fig, path: Path) -> Path:
-    atomic_write(path, lambda fh: fig.savefig(fh, dpi=110, bbox_inches="tight", format="png"), binary=True)
-    return path
-
-
-def pyplot():
-    return plt_or_raise()
-
-
 def setup(fast: bool, seed: int):
+    """Sizes, data (train, probe, test) and a fresh student; the student's seed is ``seed + 1``."""
     sz = FAST_SIZES if fast else DEFAULT_SIZES
     data = single_index_data(sz["n"], sz["d"], n_test=1000, seed=seed)
     net = TwoLayerStudent(sz["d"], sz["h"], seed=seed + 1)
@@ -71,15 +52,7 @@ def add_kernels(snap: dict, net: TwoLayerStudent, data, *, overlap: bool = True)
     return snap
 
 
-def bulk(eigs: np.ndarray, n_top: int) -> np.ndarray:
-    """The spectrum without its ``n_top`` largest values (the bulk)."""
-    return np.sort(eigs)[: len(eigs) - n_top] if n_top > 0 else np.sort(eigs)
-
-
-def compare(a: np.ndarray, b: np.ndarray) -> dict:
+def compare(a, b) -> dict:
+    """Relative Wasserstein-1 distance and two-sample KS statistic (with p-value) of two spectra."""
     stat, p = ks_distance(a, b)
     return {"w1_rel": wasserstein1(a, b, relative=True), "ks": stat, "ks_p": p}
-
-
-__all__ = ["DEFAULT_SIZES", "FAST_SIZES", "log", "figure_path", "save_figure", "pyplot", "setup", "snapshot",
-           "bulk", "compare", "train_first_layer", "time", "math", "np"]

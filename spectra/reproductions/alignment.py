@@ -1,4 +1,4 @@
-"""Neural spectrum alignment (Kopitkov & Indelman 2020, arXiv:1910.08720; ``empirical-methods.md`` §3, §5, §9.1).
+"""Neural spectrum alignment (Kopitkov & Indelman 2020, arXiv:1910.08720).
 
 Setup
 -----
@@ -45,7 +45,7 @@ import time
 
 import numpy as np
 
-from .common import Claim, ReproductionResult
+from .common import Claim, ReproductionResult, figure
 
 NAME = "alignment"
 DEPTH = 4
@@ -128,19 +128,13 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                 "parametrization": "standard", "bias_var": BIAS_VAR, "hidden_init_scale": HIDDEN_INIT_SCALE,
                 "readout_init_scale": READOUT_INIT_SCALE, "lr": lr, "decay": [decay, DECAY_FACTOR],
                 "n_steps": steps, "fast": fast, "seed": seed}
-    path = plot_path if plot_path is not None else f"figures/{NAME}.png"
-    fig = _plot(s, Ey, Ef, lam, sharp, run_.train_loss, decay, path) if path else None
-    return ReproductionResult(NAME, claims, settings, figure=fig, seconds=time.monotonic() - t0,
+    fig_path = figure(NAME, plot_path, lambda fig, ax: _draw(fig, ax, s, Ey, Ef, lam, sharp, run_.train_loss, decay),
+                      progress=progress, tight=False, nrows=1, ncols=3, figsize=(14, 4))
+    return ReproductionResult(NAME, claims, settings, figure=fig_path, seconds=time.monotonic() - t0,
                               data={"steps": s, "E_y": Ey, "E_f": Ef, "lambda_max": lam, "sharpness": sharp})
 
 
-def _plot(s, Ey, Ef, lam, sharp, loss, decay, path):
-    import os
-
-    from .._plotting import plt_or_raise
-
-    plt = plt_or_raise()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+def _draw(fig, axes, s, Ey, Ef, lam, sharp, loss, decay):
     axes[0].plot(s, Ey, marker=".", label=rf"$E_{{{K_TOP}}}(y)$ (target)")
     axes[0].plot(s, Ef, marker=".", label=rf"$E_{{{K_TOP}}}(f_t)$ (output)")
     axes[0].axhline(0.8, ls=":", c="gray", label="0.8")
@@ -165,7 +159,3 @@ def _plot(s, Ey, Ef, lam, sharp, loss, decay, path):
     h2, l2 = ax2.get_legend_handles_labels()
     axes[1].legend(h1 + h2, l1 + l2, loc="center right", fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

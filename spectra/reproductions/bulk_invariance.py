@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spectra.empirical.linear_width import train_first_layer
 from spectra.empirical.random_matrix import mp_edges, plot_esd
-from spectra.reproductions.common import Claim, ReproductionResult
+from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import compare, figure_path, log, pyplot, save_figure, setup, snapshot, train_first_layer
+from ._linear_width import compare, setup, snapshot
 
 __all__ = ["NAME", "LR", "STEPS", "W1_TOL", "SIGMA2_TOL", "BulkInvariance", "bulk_invariant", "run"]
 
@@ -185,10 +186,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     ]
     settings = {**sz, "lr": LR, "steps": STEPS, "optimizer": "gd", "activation": "tanh", "teacher": "softplus",
                 "noise": data.noise, "seed": seed, "fast": fast, "w1_tolerance": W1_TOL}
-    fig_path = None
-    try:
-        plt = pyplot()
-        fig, axs = plt.subplots(1, 3, figsize=(13, 3.6))
+
+    def draw(fig, axs):
         g = sz["d"] / sz["h"]
         plot_esd([s0["esd"], s1["esd"]], labels=["init", f"GD step {STEPS}"], mp=(1.0, g), ax=axs[0],
                  threshold=s1["outliers"].threshold, title=r"weights $W^\top W/h$")
@@ -198,9 +197,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                  title=r"NTK $K/n$ ($\log_{10}$)")
         axs[0].set_xlim(0, 1.15 * mp_edges(1.0, g)[1])
         fig.suptitle(f"bulk invariance: GD lr={LR:g}, {STEPS} steps (n={sz['n']}, d={sz['d']}, h={sz['h']})")
-        fig_path = save_figure(fig, figure_path(plot_path, NAME))
-        plt.close(fig)
-    except ImportError as exc:
-        log(progress, f"[{NAME}] no figure: {exc}")
+
+    fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=3, figsize=(13, 3.6))
     data_out = {"loss": hist.loss, "esd_init": s0["esd"], "esd_end": s1["esd"]}
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0, data_out)

@@ -1,17 +1,17 @@
 """``degree-learning``: fractional variance predicts which depth learns degree-k functions best.
 
-Yang & Salman (arXiv 1907.10599); ``formulas.md`` §7.  ``FV_k = C(d,k) mu_k / sum_i C(d,i) mu_i``
-is the fraction of a GP sample's variance in degree ``k``; the claim is that the test loss of a
-network trained on a degree-``k`` target falls as ``FV_k`` of its kernel rises, and that training
-all layers (kernel: NTK) beats training the last layer alone (kernel: CK) where the NTK's ``FV_k``
-exceeds the CK's.
+Yang & Salman (arXiv 1907.10599); conventions in ``docs/conventions.md``.
+``FV_k = C(d,k) mu_k / sum_i C(d,i) mu_i`` is the fraction of a GP sample's variance in degree
+``k``; the claim is that the test loss of a network trained on a degree-``k`` target falls as
+``FV_k`` of its kernel rises, and that training all layers (kernel: NTK) beats training the last
+layer alone (kernel: CK) where the NTK's ``FV_k`` exceeds the CK's.
 
 Setup: MLPs of depth ``L = 1..8`` (NTK parametrization, relu, ``sigma_w^2 = 2``,
 ``sigma_b^2 = 0``, width 256, float32), trained on all ``2^d`` points of the cube (``d = 7``),
-500 full-batch steps; the loss
-reported is therefore the population loss under the uniform measure, not a held-out test loss
-(at these sizes a held-out split leaves degree-3/4 targets unlearnable: ``n`` is below the
-number of monomials of degree ``<= k``, and the held-out loss only measures overfitting).  Targets random homogeneous cube polynomials of degree
+500 full-batch steps; the loss reported is therefore the population loss under the uniform
+measure, not a held-out test loss (at these sizes a held-out split leaves degree-3/4 targets
+unlearnable: ``n`` is below the number of monomials of degree ``<= k``, and the held-out loss
+only measures overfitting).  Targets random homogeneous cube polynomials of degree
 ``k = 1..4`` with unit variance, four per degree, losses averaged per degree (the 16 targets are
 the 16 outputs of one network: at large width the NTK is the same for every output and the
 outputs train independently).  The network is
@@ -29,14 +29,11 @@ Claims checked:
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
-from spectra.reproductions.common import Claim, ReproductionResult
-
-from ._linear_width import figure_path, log, pyplot, save_figure
+from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
 NAME = "degree-learning"
 ACT, WV, BV = "relu", 2.0, 0.0
@@ -133,7 +130,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                "pairs_ntk_fv_greater": int(pred.sum()), "pairs_all_layers_better": int(obs.sum()),
                "pairs": int(pred.size)}),
     ]
-    settings = {"dim": d, "n_train": X.shape[0], "loss": "population loss over the full cube (= training set)", "width": width, "depths": depths,
+    settings = {"dim": d, "n_train": X.shape[0], "loss": "population loss over the full cube (= training set)",
+                "width": width, "depths": depths,
                 "degrees": list(DEGREES), "activation": ACT, "weight_var": WV, "bias_var": BV, "steps": steps,
                 "lr_times_trace": LR_TRACE, "targets_per_degree": TARGETS_PER_DEGREE, "seed": seed, "fast": fast}
     data = {"fv_ntk": fv["ntk"], "fv_ck": fv["ck"], "test_loss_all": loss["all"], "test_loss_last": loss["last"]}
@@ -141,10 +139,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     settings["test_loss_last_layer"] = loss["last"].tolist()
     settings["fv_ntk"] = fv["ntk"].tolist()
     settings["fv_ck"] = fv["ck"].tolist()
-    fig_path = None
-    try:
-        plt = pyplot()
-        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+
+    def draw(fig, axs):
         for j, k in enumerate(DEGREES):
             l1 = axs[0].plot(depths, loss["all"][:, j], "o-", ms=3, label=f"k={k} (rho={rho[k]:.2f})")[0]
             axs[0].plot(depths, loss["last"][:, j], "x:", ms=3, color=l1.get_color())
@@ -158,9 +154,6 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         axs[1].set_ylabel("fractional variance (o: NTK, x: CK)")
         axs[1].legend(fontsize=7)
         fig.suptitle(f"degree learning: {ACT} MLPs on the cube d={d}, agreement NTK-vs-CK = {agree:.2f}")
-        fig_path = save_figure(fig, figure_path(plot_path, NAME))
-        plt.close(fig)
-    except ImportError as exc:
-        log(progress, f"[{NAME}] no figure: {exc}")
-    _ = math
+
+    fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=2, figsize=(10, 3.6))
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0, data)

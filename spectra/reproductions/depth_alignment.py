@@ -1,4 +1,4 @@
-"""Alignment grows with depth (Shan & Bordelon 2021, Fig. 4-5; ``empirical-methods.md`` §8, §9.2).
+"""Alignment grows with depth (Shan & Bordelon 2021, arXiv:2105.14301, Fig. 4-5).
 
 Setup
 -----
@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-from .common import Claim, ReproductionResult
+from .common import Claim, ReproductionResult, figure
 
 NAME = "depth-alignment"
 INIT_OUTPUT_SCALE = 0.01  # deep linear: product of the per-layer init multipliers (small init = rich regime)
@@ -119,19 +119,13 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                 "lr_relu": f"{RELU_LR_SHARPNESS} * 2 / lambda_max(K/n) before rescaling",
                 "init_linear": f"every layer x {INIT_OUTPUT_SCALE}**(1/(L+1))",
                 "lr_linear": "0.5 * 2 / lambda_max(K/n) before rescaling", "fast": fast, "seed": seed}
-    path = plot_path if plot_path is not None else f"figures/{NAME}.png"
-    fig = _plot(curves, path) if path else None
-    return ReproductionResult(NAME, claims, settings, figure=fig, seconds=time.monotonic() - t0,
+    fig_path = figure(NAME, plot_path, lambda fig, ax: _draw(fig, ax, curves), progress=progress,
+                      tight=False, nrows=1, ncols=3, figsize=(15, 4.2))
+    return ReproductionResult(NAME, claims, settings, figure=fig_path, seconds=time.monotonic() - t0,
                               data={"final": final})
 
 
-def _plot(curves, path):
-    import os
-
-    from .._plotting import plt_or_raise
-
-    plt = plt_or_raise()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+def _draw(fig, axes, curves):
     for ax, key, title in ((axes[0], "relu", "ReLU MLPs, Gaussian mixture odd/even"),
                            (axes[1], "linear", "deep linear nets, linear teacher")):
         for L, (s, a, _) in curves[key].items():
@@ -152,7 +146,3 @@ def _plot(curves, path):
     axes[2].set_title("final alignment vs depth")
     axes[2].legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

@@ -1,6 +1,7 @@
 """``heavy-tail``: Adam makes the weight spectrum heavy-tailed; does it also lower the test error?
 
-Wang et al. 2023 (arXiv 2211.06506), linear-width two-layer network (empirical-methods §10):
+Wang et al. 2023 (arXiv 2211.06506), linear-width two-layer network
+(:mod:`spectra.empirical.linear_width`):
 ``W`` trained by full-batch Adam versus the *strongest* full-batch GD run that stays in the
 small-learning-rate (bulk-invariant) regime, same data and initialization.
 
@@ -29,7 +30,8 @@ Claims checked (thresholds fixed before the runs):
    bulk-invariant GD run.
 
 ``alpha`` with ``x_min`` at the median (Kothapalli et al.'s rule) is reported alongside; the two
-rules are not comparable with each other (empirical-methods §10.7).
+rules are not comparable with each other (see
+:func:`spectra.empirical.random_matrix.powerlaw_alpha`).
 
 At the default size claim 2 fails.  ``benchmarks/heavy_tail_tradeoff.py`` scans full-batch Adam
 (learning rate 0.1 to 20 over sqrt(d)) and GD (10 to 3000) over steps 1 to 50.  No Adam snapshot that
@@ -42,12 +44,12 @@ from __future__ import annotations
 import math
 import time
 
-from spectra.empirical.linear_width import TwoLayerStudent
+from spectra.empirical.linear_width import TwoLayerStudent, train_first_layer
 from spectra.empirical.random_matrix import plot_esd, plot_powerlaw_tail
 from spectra.reproductions.bulk_invariance import W1_TOL, bulk_invariant
-from spectra.reproductions.common import Claim, ReproductionResult
+from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import add_kernels, figure_path, log, pyplot, save_figure, setup, snapshot, train_first_layer
+from ._linear_width import add_kernels, setup, snapshot
 
 __all__ = ["NAME", "ADAM_PHASES", "STEPS", "GD_LRS", "WELL_BELOW", "SE_MARGIN", "heavier_than", "run"]
 
@@ -179,11 +181,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                 "steps": STEPS, "activation": "tanh", "teacher": "softplus", "noise": data.noise, "seed": seed,
                 "fast": fast, "ridge": 0.1, "w1_tolerance": W1_TOL, "well_below": WELL_BELOW,
                 "se_margin": SE_MARGIN}
-    fig_path = None
-    try:
-        plt = pyplot()
-        fig, axs = plt.subplots(1, 3, figsize=(14, 3.8), gridspec_kw={"width_ratios": [1.15, 1.0, 0.9]},
-                                layout="constrained")
+
+    def draw(fig, axs):
         lab_gd = f"GD lr={best['lr']:g}"
         plot_esd([s0["esd"], sg["esd"], sa["esd"]], labels=["init", lab_gd, "Adam"],
                  log=True, ax=axs[0], bins=70, title=r"ESD of $W^\top W/h$ ($\log_{10}$ scale)")
@@ -206,9 +205,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         ax.set_title("test error", fontsize=9)
         ax.legend(fontsize=7, loc="lower left")
         fig.suptitle(f"heavy tail: Adam vs GD, {STEPS} full-batch steps (n={sz['n']}, d={sz['d']}, h={sz['h']})")
-        fig_path = save_figure(fig, figure_path(plot_path, NAME))
-        plt.close(fig)
-    except ImportError as exc:
-        log(progress, f"[{NAME}] no figure: {exc}")
+
+    fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=3, figsize=(14, 3.8),
+                      gridspec_kw={"width_ratios": [1.15, 1.0, 0.9]}, layout="constrained")
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0,
                               {"loss_adam": losses, "loss_gd": h_gd.loss})

@@ -1,10 +1,10 @@
 """``max-lr``: the largest stable learning rate follows from the NTK's top cube eigenvalue.
 
-Yang & Salman (arXiv 1907.10599); ``formulas.md`` §7.1.  For full-batch GD on the mean loss
-``(1/2n) sum_i (f(x_i) - y_i)^2`` the linearized dynamics ``f_{t+1} = f_t - (eta/n) Theta (f_t - y)``
-converge iff ``eta < eta* = 2n / lambda_max(Theta)``.  On the full cube (``n = 2^d``)
-``lambda_max(Theta)/n = max_k mu_k`` exactly, with ``mu_k`` the analytic cube NTK eigenvalues, so
-``eta* = 2 / max_k mu_k``.
+Yang & Salman (arXiv 1907.10599); the loss and learning-rate convention of ``docs/conventions.md``.
+For full-batch GD on the mean loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` the linearized dynamics
+``f_{t+1} = f_t - (eta/n) Theta (f_t - y)`` converge iff ``eta < eta* = 2n / lambda_max(Theta)``.
+On the full cube (``n = 2^d``) ``lambda_max(Theta)/n = max_k mu_k`` exactly, with ``mu_k`` the
+analytic cube NTK eigenvalues, so ``eta* = 2 / max_k mu_k``.
 
 Setup: relu MLP, depth 2, ``sigma_w^2 = 2``, ``sigma_b^2 = 0.1``, all ``2^d`` points of the cube
 (``d = 8`` at default size), target a fixed cube polynomial of degrees 1 and 2 with unit variance,
@@ -26,9 +26,7 @@ import time
 
 import numpy as np
 
-from spectra.reproductions.common import Claim, ReproductionResult
-
-from ._linear_width import figure_path, log, pyplot, save_figure
+from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
 NAME = "max-lr"
 ACT, DEPTH, WV, BV = "relu", 2, 2.0, 0.1
@@ -155,10 +153,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     settings = {"dim": d, "n": n, "width": width, "depth": DEPTH, "activation": ACT, "weight_var": WV,
                 "bias_var": BV, "steps": steps, "multiples": list(mults), "seed": seed, "fast": fast,
                 "loss": "(1/2n) sum (f - y)^2"}
-    fig_path = None
-    try:
-        plt = pyplot()
-        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+
+    def draw(fig, axs):
         axs[0].semilogy(lin_below, label=r"linearized, 0.95 $\eta^*$")
         axs[0].semilogy(lin_above, label=r"linearized, 1.05 $\eta^*$")
         axs[0].set_ylim(1e-4, 1e6)
@@ -173,9 +169,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         axs[1].set_title(f"network (width {width}): divergence at {m_div:g} $\\eta^*$", fontsize=9)
         axs[1].legend(fontsize=6, ncol=2)
         fig.suptitle(f"max learning rate: relu depth {DEPTH}, full cube d={d} (n={n})")
-        fig_path = save_figure(fig, figure_path(plot_path, NAME))
-        plt.close(fig)
-    except ImportError as exc:
-        log(progress, f"[{NAME}] no figure: {exc}")
+
+    fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=2, figsize=(10, 3.6))
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0,
                               {"curves": {str(m): curves[m] for m in mults}})

@@ -1,4 +1,4 @@
-"""Kernel specialization (Shan & Bordelon 2021, arXiv:2105.14301; ``empirical-methods.md`` §7, §9.2).
+"""Kernel specialization (Shan & Bordelon 2021, arXiv:2105.14301).
 
 Setup
 -----
@@ -14,7 +14,8 @@ Setup
   ``init_scale`` after the standard draw (0.1 for ReLU, 0.3 for the deep linear net: small
   initialization, as in the paper's theory), and the learning rate is ``0.5 * 2 / lambda_max(K/n)``
   of the network *before* that rescaling (stable once the kernel has grown back to that scale).
-* Metric: KSM in form (a) of ``empirical-methods.md`` §7 (fixed target, mean over heads), computed from
+* Metric: KSM in form (a) (fixed target, mean over heads; see
+  :func:`spectra.empirical.metrics.kernel_specialization_matrix`), computed from
   the per-head NTK Grams on the training set at the end of training.
 
 Claims (thresholds from the issue): ReLU: KSM diagonal mean > 1.2 and off-diagonal mean < 1;
@@ -26,7 +27,7 @@ import time
 
 import numpy as np
 
-from .common import Claim, ReproductionResult
+from .common import Claim, ReproductionResult, figure
 
 NAME = "specialization"
 
@@ -95,19 +96,13 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                 "relu": {"depth": 1, "init_scale": 0.1, "lr": lr_r, "steps": steps_relu},
                 "linear": {"depth": 2, "init_scale": 0.3, "lr": lr_l, "steps": steps_lin},
                 "ksm_form": "(a): fixed target, mean over heads", "fast": fast, "seed": seed}
-    path = plot_path if plot_path is not None else f"figures/{NAME}.png"
-    fig = _plot(ksm_r, ksm_l, path) if path else None
-    return ReproductionResult(NAME, claims, settings, figure=fig, seconds=time.monotonic() - t0,
+    fig_path = figure(NAME, plot_path, lambda fig, ax: _draw(fig, ax, ksm_r, ksm_l), progress=progress,
+                      tight=False, nrows=1, ncols=2, figsize=(9, 4))
+    return ReproductionResult(NAME, claims, settings, figure=fig_path, seconds=time.monotonic() - t0,
                               data={"ksm_relu": ksm_r, "ksm_linear": ksm_l})
 
 
-def _plot(ksm_r, ksm_l, path):
-    import os
-
-    from .._plotting import plt_or_raise
-
-    plt = plt_or_raise()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+def _draw(fig, axes, ksm_r, ksm_l):
     vmin = min(ksm_r.min(), ksm_l.min(), 0.75)
     vmax = max(ksm_r.max(), ksm_l.max(), 1.5)
     for ax, M, title in ((axes[0], ksm_r, "two-layer ReLU"), (axes[1], ksm_l, "deep linear (L=2)")):
@@ -116,7 +111,3 @@ def _plot(ksm_r, ksm_l, path):
         ax.set_xlabel("target d")
         ax.set_ylabel("head c")
     fig.colorbar(im, ax=axes, shrink=0.8)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

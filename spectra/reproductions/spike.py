@@ -1,9 +1,9 @@
 """``spike``: one large-learning-rate GD step creates a weight outlier aligned with the teacher.
 
 Wang et al. 2023 (arXiv 2211.06506) and Ba et al. 2022: in the linear-width two-layer network
-(empirical-methods §10), a large full-batch GD step on ``W`` (learning rate of order ``sqrt(h d)``
-in this parametrization, i.e. ``sqrt(h)`` in Ba et al.'s) adds an (approximately) rank-one term
-to ``W``.  Claims checked:
+(:mod:`spectra.empirical.linear_width`), a large full-batch GD step on ``W`` (learning rate of
+order ``sqrt(h d)`` in this parametrization, i.e. ``sqrt(h)`` in Ba et al.'s) adds an
+(approximately) rank-one term to ``W``.  Claims checked:
 
 1. exactly one eigenvalue of ``W^T W / h`` lies above the MP edge + Tracy–Widom margin (0.99);
 2. its right singular vector ``v_1`` overlaps the teacher direction: ``|<v_1, beta>| >= 0.5``;
@@ -18,10 +18,11 @@ import time
 
 import numpy as np
 
-from spectra.empirical.random_matrix import mp_edges, plot_esd
-from spectra.reproductions.common import Claim, ReproductionResult
+from spectra.empirical.linear_width import train_first_layer
+from spectra.empirical.random_matrix import plot_esd
+from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import figure_path, log, pyplot, save_figure, setup, snapshot, train_first_layer
+from ._linear_width import setup, snapshot
 
 NAME = "spike"
 #: learning rate = LR_SCALE * sqrt(h d); number of large steps
@@ -62,10 +63,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     settings = {**sz, "lr": lr, "lr_scale_sqrt_hd": LR_SCALE, "steps": STEPS, "optimizer": "gd",
                 "activation": "tanh", "teacher": "softplus", "noise": data.noise, "seed": seed, "fast": fast,
                 "test_error_ridge": [s0["test_ridge"], s1["test_ridge"]]}
-    fig_path = None
-    try:
-        plt = pyplot()
-        fig, axs = plt.subplots(1, 2, figsize=(10, 3.6))
+
+    def draw(fig, axs):
         g = sz["d"] / sz["h"]
         plot_esd([s0["esd"], s1["esd"]], labels=["init", f"after {STEPS} large step"], mp=(1.0, g), ax=axs[0],
                  threshold=rep.threshold, bins=80, title=rf"weights $W^\top W/h$: overlap $|\langle v_1,\beta\rangle|$"
@@ -80,11 +79,8 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         axs[1].set_ylabel(r"eigenvalue of $K_{CK}/n$")
         axs[1].set_title(rf"CK top eigenvalues: $|\langle u_1,y\rangle|/\|y\|$={s1['ck_overlap_y']:.2f}", fontsize=9)
         axs[1].legend(fontsize=7)
-        _ = mp_edges
         fig.suptitle(f"spike: GD lr={lr:.3g}, {STEPS} step (n={sz['n']}, d={sz['d']}, h={sz['h']})")
-        fig_path = save_figure(fig, figure_path(plot_path, NAME))
-        plt.close(fig)
-    except ImportError as exc:
-        log(progress, f"[{NAME}] no figure: {exc}")
+
+    fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=2, figsize=(10, 3.6))
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0,
                               {"loss": hist.loss, "esd_init": s0["esd"], "esd_end": s1["esd"]})

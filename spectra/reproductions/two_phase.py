@@ -1,4 +1,4 @@
-"""Two phases of training (Shan & Bordelon 2021 v1 abstract; ``empirical-methods.md`` §8).
+"""Two phases of training (Shan & Bordelon 2021, arXiv:2105.14301, v1 abstract).
 
 Claim of the paper: during a feature-learning phase the NTK aligns quickly with the target and the
 loss falls *faster than a power law*; afterwards alignment is flat (kernel-gradient-descent phase)
@@ -44,7 +44,7 @@ import time
 
 import numpy as np
 
-from .common import Claim, ReproductionResult
+from .common import Claim, ReproductionResult, figure
 
 NAME = "two-phase"
 SIZE = {"dim": 30, "n": 400, "width": 128, "steps": 20000}  # default size
@@ -154,19 +154,14 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     ]
     settings = {"dim": dim, "n": n, "width": width, "n_steps": steps, "lr": lr, "init_scale": INIT_SCALE,
                 "target": TARGET, "data": DATA, "aniso_decay": ANISO_DECAY, "fast": fast, "seed": seed}
-    path = plot_path if plot_path is not None else f"figures/{NAME}.png"
-    fig = _plot(loss_t, L, s, A, (t_lo, t_hi), (t_flat, t_end), pf, path) if path else None
-    return ReproductionResult(NAME, claims, settings, figure=fig, seconds=time.monotonic() - t0,
+    fig_path = figure(NAME, plot_path,
+                      lambda fig, ax: _draw(fig, ax, loss_t, L, s, A, (t_lo, t_hi), (t_flat, t_end), pf),
+                      progress=progress, tight=False, figsize=(7.5, 4.8))
+    return ReproductionResult(NAME, claims, settings, figure=fig_path, seconds=time.monotonic() - t0,
                               data={"steps": s, "alignment": A})
 
 
-def _plot(t, L, s, A, rise, flat, pf, path):
-    import os
-
-    from .._plotting import plt_or_raise
-
-    plt = plt_or_raise()
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+def _draw(fig, ax, t, L, s, A, rise, flat, pf):
     ax.loglog(t, L, color="C0", label="train loss")
     m = (t >= flat[0]) & (t <= flat[1]) & (L > 0)
     if m.sum() >= 3:  # the fitted power law over the flat-alignment window
@@ -185,7 +180,3 @@ def _plot(t, L, s, A, rise, flat, pf, path):
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)
