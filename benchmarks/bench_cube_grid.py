@@ -59,7 +59,7 @@ def baseline(d=D, depth=L, wv=WV, bv=BV, kmax=K):
 def package():
     from spectra.analytic import cube_spectrum_grid
 
-    g = cube_spectrum_grid(D, "erf", L, WV, BV, K)
+    g = cube_spectrum_grid(D, "erf", L, WV, BV, max_degree=K)
     return g
 
 

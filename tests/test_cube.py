@@ -165,7 +165,7 @@ def test_float64_tolerance_holds_against_exact():
 
 
 def test_grid_matches_single_points():
-    g = cube_spectrum_grid(32, "relu", 4, [1.0, 2.0, 3.0], [0.0, 0.7], 6)
+    g = cube_spectrum_grid(32, "relu", 4, [1.0, 2.0, 3.0], [0.0, 0.7], max_degree=6)
     for L in (0, 2, 4):
         for i, wv in enumerate([1.0, 2.0, 3.0]):
             for j, bv in enumerate([0.0, 0.7]):
@@ -181,7 +181,7 @@ def test_grid_matches_single_points():
 
 
 def test_grid_hermite_activation_matches_single_point():
-    g = cube_spectrum_grid(12, "tanh", 2, [1.5], [0.2], 4)
+    g = cube_spectrum_grid(12, "tanh", 2, [1.5], [0.2], max_degree=4)
     s = cube_spectrum(12, "tanh", 2, 1.5, 0.2, "ntk", degrees=range(5))
     assert np.allclose(g.eigenvalues_ntk[2, 0, 0], s.eigenvalues, rtol=1e-10)
 
@@ -189,7 +189,7 @@ def test_grid_hermite_activation_matches_single_point():
 def test_grid_save_load_roundtrip_and_foreign_file(tmp_path):
     from spectra.analytic import load_cube_grid
 
-    g = cube_spectrum_grid(8, "erf", 2, [1.0, 2.0], [0.0], 3)
+    g = cube_spectrum_grid(8, "erf", 2, [1.0, 2.0], [0.0], max_degree=3)
     p = tmp_path / "g.npz"
     g.save(p)
     h = load_cube_grid(p)

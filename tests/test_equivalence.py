@@ -12,10 +12,10 @@ from spectra.analytic import domain_equivalence, kernel_taylor_derivatives
 def test_taylor_derivatives_closed_form():
     # relu CK, L=1, no bias, sigma_w^2=2: Phi = 2 (sqrt(1-c^2) + (pi - acos c) c) / pi
     # -> Phi(0) = 2/pi, Phi'(0) = 1, Phi''(0) = 2/pi, Phi'''(0) = 0, Phi''''(0) = 2/pi
-    der = [float(x) for x in kernel_taylor_derivatives("relu", 1, 2.0, 0.0, "ck", 4)]
+    der = [float(x) for x in kernel_taylor_derivatives("relu", 1, 2.0, 0.0, "ck", max_order=4)]
     np.testing.assert_allclose(der, [2 / math.pi, 1.0, 2 / math.pi, 0.0, 2 / math.pi], rtol=1e-14, atol=1e-14)
     ref = [0.9099, 0.5126, 0.1274, 0.3888, 0.5867]  # formulas §6.3
-    erf = [float(x) for x in kernel_taylor_derivatives("erf", 2, 2.0, 0.5, "ck", 4)]
+    erf = [float(x) for x in kernel_taylor_derivatives("erf", 2, 2.0, 0.5, "ck", max_order=4)]
     np.testing.assert_allclose(erf, ref, atol=6e-5)
 
 
@@ -48,4 +48,4 @@ def test_plot_and_bad_input(tmp_path):
     with pytest.raises(ValueError, match="dims"):
         domain_equivalence(dims=[1])
     with pytest.raises(ValueError, match="closed-form"):
-        kernel_taylor_derivatives("tanh", 1, 1.0, 0.0, "ck", 2)
+        kernel_taylor_derivatives("tanh", 1, 1.0, 0.0, "ck", max_order=2)

@@ -39,7 +39,7 @@ def test_monte_carlo_top_eigenvalue_per_degree_k_le_4():
     eigenvalue of block k within 3 standard errors.
     """
     from spectra.analytic import sphere_multiplicity
-    from spectra.analytic.sphere import gegenbauer_normalized
+    from spectra.analytic.bases import gegenbauer
 
     d, n, K = 4, 3000, 4
     g = gaussian_spectrum(d, "relu", 2, 2.0, 0.5, "ntk", max_degree=K)
@@ -52,7 +52,7 @@ def test_monte_carlo_top_eigenvalue_per_degree_k_le_4():
     top = 80
     content = np.empty((K + 1, top))
     for k in range(K + 1):
-        Pk = gegenbauer_normalized(d, k, T)[-1]
+        Pk = gegenbauer(d, k, T)[-1]
         A = sphere_multiplicity(d, k) / n * Pk
         content[k] = np.einsum("ij,ij->j", V[:, :top], A @ V[:, :top])
     # an eigenvector belongs to degree k <= K when most of its energy is there (degrees > K

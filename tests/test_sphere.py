@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spectra.analytic import sphere_spectrum
-from spectra.analytic.sphere import gegenbauer_normalized, sphere_multiplicity
+from spectra.analytic.bases import gegenbauer, sphere_multiplicity
 
 
 # ----------------------------------------------------------------------------- references
@@ -119,7 +119,7 @@ def test_mercer_reconstruction():
     d, K = 5, 80
     s = sphere_spectrum(d, "erf", 2, 3.0, 0.2, "ck", max_degree=K)
     t = np.array([-0.7, 0.1, 0.5, 0.9])
-    P = gegenbauer_normalized(d, K, t)
+    P = gegenbauer(d, K, t)
     recon = (np.array(s.multiplicities, float) * s.eigenvalues) @ P
     from spectra.analytic import mlp_kernel
 
@@ -174,7 +174,7 @@ def test_large_dimension_and_circle():
     # d^k lambda_k is close to Phi^(k)(0) at d = 10^4 (within O(k^2/d))
     from spectra.analytic import kernel_taylor_derivatives
 
-    der = kernel_taylor_derivatives("relu", 2, 2.0, 0.1, "ntk", 6)
+    der = kernel_taylor_derivatives("relu", 2, 2.0, 0.1, "ntk", max_order=6)
     for k in range(7):
         assert abs(float(s.exact[k] * 10000**k) / float(der[k]) - 1) < 3 * (k + 1) ** 2 / 10000
     c = sphere_spectrum(2, "erf", 1, 2.0, 0.0, "ck", max_degree=9)  # circle: Fourier cosine coefficients

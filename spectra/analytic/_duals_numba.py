@@ -1,8 +1,7 @@
 """Closed-form dual kernels as numba scalar functions, for the hyperparameter-grid fast path.
 
-Dispatch codes match ``Activation.numba_code``: 1 relu, 2 leaky relu (param = slope),
-3 abs, 4 step, 5 erf, 6 sin, 7 cos, 8 identity, 9 monomial (param = degree), 10 gelu.
-Nothing is compiled at import: the first call compiles and caches to disk (``cache=True``).
+Dispatch codes are the :class:`spectra.analytic._dispatch.Dual` enum (``Activation.dispatch``,
+with the two parameters ``Activation.dispatch_params``). Nothing is compiled at import: the first call compiles and caches to disk (``cache=True``).
 
 The grid loops use :func:`fast_asin`, an arcsine accurate to a few ulp (checked against
 mpmath in the tests) that, unlike a libm call, the compiler can inline and vectorize: with
@@ -18,6 +17,8 @@ import math
 
 import numpy as np
 from numba import njit, prange
+
+from ._dispatch import Dual
 
 _PI = math.pi
 
@@ -123,47 +124,46 @@ def _mono_moment(n, c, p):
 
 
 @njit(cache=True, inline="always")
-def _relu_family(code, param, c, s, theta):
-    """Duals of relu (1), leaky relu (2), abs (3), step (4) from s = sqrt(v1 v2 - c^2) and the angle."""
-    relu = (s + (_PI - theta) * c) / (2.0 * _PI)
-    step = (_PI - theta) / (2.0 * _PI)
-    if code == 1:
-        return relu, step
-    if code == 2:
-        ww = (1.0 - param) ** 2
-        return param * c + ww * relu, param + ww * step
-    if code == 3:
-        return 2.0 / _PI * (s + c * (0.5 * _PI - theta)), 2.0 / _PI * (0.5 * _PI - theta)
+def _relu_family(code, a, b, c, s, theta):
+    """Duals of a min(x,0) + b max(x,0) (and of its derivative), from s = sqrt(v1 v2 - c^2) and the angle.
+
+    E[phi(u)phi(v)] = (a - b)^2 R(c) + a b c with R the relu dual, and E[psi psi] = (a - b)^2 S + a b
+    for psi = a 1[x<0] + b 1[x>0] with S the step dual (Cho & Saul 2009 arc-cosine kernels).
+    """
+    w = (a - b) * (a - b)
+    step = w * ((_PI - theta) / (2.0 * _PI)) + a * b
+    if code == Dual.RELU_FAMILY:
+        return w * ((s + (_PI - theta) * c) / (2.0 * _PI)) + a * b * c, step
     return step, 0.0
 
 
 @njit(cache=True)
-def dual_pair(code, param, c, v1, v2):
-    """Return ``(E[phi(u)phi(v)], E[phi'(u)phi'(v)])`` for the closed form ``code``."""
-    if code == 1 or code == 2 or code == 3 or code == 4:
+def dual_pair(code, params, c, v1, v2):
+    """Return ``(E[phi(u)phi(v)], E[phi'(u)phi'(v)])`` for the closed form ``code`` with ``params`` (2,)."""
+    if code == Dual.RELU_FAMILY or code == Dual.STEP_FAMILY:
         s2 = v1 * v2 - c * c
         s = math.sqrt(s2) if s2 > 0.0 else 0.0
-        return _relu_family(code, param, c, s, math.atan2(s, c))
-    if code == 5:
+        return _relu_family(code, params[0], params[1], c, s, math.atan2(s, c))
+    if code == Dual.ERF:
         a = (1 + 2 * v1) * (1 + 2 * v2)
         x = 2 * c / math.sqrt(a)
         x = min(1.0, max(-1.0, x))
         return 2.0 / _PI * math.asin(x), 4.0 / _PI / math.sqrt(a - 4 * c * c)
-    if code == 6:
+    if code == Dual.SIN:
         e = math.exp(-(v1 + v2) / 2)
         return e * math.sinh(c), e * math.cosh(c)
-    if code == 7:
+    if code == Dual.COS:
         e = math.exp(-(v1 + v2) / 2)
         return e * math.cosh(c), e * math.sinh(c)
-    if code == 8:
+    if code == Dual.IDENTITY:
         return c, 1.0
-    if code == 9:
-        n = int(param)
+    if code == Dual.MONOMIAL:
+        n = int(params[0])
         p = v1 * v2
         if n == 1:
             return c, 1.0
         return _mono_moment(n, c, p), n * n * _mono_moment(n - 1, c, p)
-    if code == 10:
+    if code == Dual.GELU:
         s2 = (1 + v1) * (1 + v2)
         D = s2 - c * c
         al = 1 / (1 + v1) + 1 / (1 + v2) - 1
@@ -177,35 +177,37 @@ def dual_pair(code, param, c, v1, v2):
 
 
 @njit(cache=True, inline="always")
-def _dual_lane(code, param, c, q, inv):
+def _dual_lane(code, params, c, q, inv):
     """(V, V') at covariance c for equal variances q (inv = 1/q); branch-light for SIMD lanes."""
-    if code == 5:  # erf
+    if code == Dual.ERF:
         den = 1.0 + 2.0 * q
         x = min(1.0, max(-1.0, 2.0 * c / den))
         return 2.0 / _PI * fast_asin(x), 4.0 / _PI / (den * math.sqrt((1.0 - x) * (1.0 + x)))
-    if code >= 1 and code <= 4:
+    if code == Dual.RELU_FAMILY or code == Dual.STEP_FAMILY:
         # theta = arccos(c/q) from 1 -+ rho = (q -+ c)/q: exact at c = q (no sqrt(eps) error)
         ac = abs(c)
         half = min(1.0, max(0.0, 0.5 * (q - ac) * inv))
         t = 2.0 * fast_asin(math.sqrt(half))
         theta = t if c >= 0.0 else _PI - t
         d2 = (q - c) * (q + c)
-        return _relu_family(code, param, c, math.sqrt(max(d2, 0.0)), theta)
-    return dual_pair(code, param, c, q, q)
+        return _relu_family(code, params[0], params[1], c, math.sqrt(max(d2, 0.0)), theta)
+    return dual_pair(code, params, c, q, q)
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
-def grid_spectra(code, param, depth, wv, bv, cgrid, Mh, comb, tol_a, tol_b,
-                 mu_ck, mu_ntk, fv_ck, fv_ntk, tr_ck, tr_ntk, err_ck, err_ntk):
+def grid_spectra(code, params, depth, wv, bv, cgrid, Mh, tol, out):
     """Fused recursion + Krawtchouk transform over (weight_var, bias_var) pairs.
 
     Pairs are processed in blocks whose members share control flow, so the inner loops run
-    over pairs and vectorize.  wv, bv : (P,) ; cgrid : (m,) ; Mh : (K+1, m//2 + 1), the first
-    half of the Krawtchouk rows (M[k, d-j] = (-1)^k M[k, j]); comb : (K+1,) binomials C(d, k).
-    Outputs: mu_*, fv_* : (depth+1, P, K+1) eigenvalues and fractional variances; tr_* :
-    (depth+1, P) kernel at c = 1; err_* : (depth+1, P) stated absolute error bound
-    ``(tol_a (l + 1) + tol_b) max|Phi|``.
+    over pairs and vectorize.  code, params : the activation's :class:`Dual` and its (2,)
+    parameters; wv, bv : (P,); cgrid : (m,); Mh : (K+1, m//2 + 1), the first half of the
+    Krawtchouk rows (M[k, d-j] = (-1)^k M[k, j]); tol : (2,) = (tol_a, tol_b).
+    Output ``out`` : (2, depth+1, P, K+3), kernel 0 = CK, 1 = NTK; ``out[..., :K+1]`` the
+    eigenvalues, ``out[..., K+1]`` the kernel at c = 1 and ``out[..., K+2]`` the stated absolute
+    error bound ``(tol_a (l + 1) + tol_b) max|Phi|``.
     """
+    tol_a = tol[0]
+    tol_b = tol[1]
     P = wv.shape[0]
     m = cgrid.shape[0]
     h = Mh.shape[1]
@@ -235,7 +237,7 @@ def grid_spectra(code, param, depth, wv, bv, cgrid, Mh, comb, tol_a, tol_b,
             if l > 0:
                 for i in range(B):
                     inv[i] = 1.0 / q[i]
-                if code == 5:  # erf, written out so that the lane loop vectorizes
+                if code == Dual.ERF:  # written out so that the lane loop vectorizes
                     for i in range(B):
                         inv[i] = 1.0 / (1.0 + 2.0 * q[i])
                     for j in range(m):
@@ -251,13 +253,13 @@ def grid_spectra(code, param, depth, wv, bv, cgrid, Mh, comb, tol_a, tol_b,
                 else:
                     for j in range(m):
                         for i in range(B):
-                            V, Vd = _dual_lane(code, param, sig[j, i], q[i], inv[i])
+                            V, Vd = _dual_lane(code, params, sig[j, i], q[i], inv[i])
                             s_new = w[i] * V + b[i]
                             th[j, i] = s_new + w[i] * Vd * th[j, i]
                             sig[j, i] = s_new
                     for i in range(B):
                         # same function as for the grid, so that the point c = 1 stays exactly at q
-                        vq, _ = _dual_lane(code, param, q[i], q[i], inv[i])
+                        vq, _ = _dual_lane(code, params, q[i], q[i], inv[i])
                         q[i] = w[i] * vq + b[i]
             acc_s[:, :] = 0.0
             acc_t[:, :] = 0.0
@@ -280,16 +282,10 @@ def grid_spectra(code, param, depth, wv, bv, cgrid, Mh, comb, tol_a, tol_b,
                 for j in range(m):
                     vs = max(vs, abs(sig[j, i]))
                     vt = max(vt, abs(th[j, i]))
-                ts = sig[0, i]
-                tt = th[0, i]
-                inv_s = 1.0 / ts if ts > 0.0 else 0.0
-                inv_t = 1.0 / tt if tt > 0.0 else 0.0
                 for k in range(K1):
-                    mu_ck[l, p0 + i, k] = acc_s[k, i]
-                    mu_ntk[l, p0 + i, k] = acc_t[k, i]
-                    fv_ck[l, p0 + i, k] = comb[k] * acc_s[k, i] * inv_s
-                    fv_ntk[l, p0 + i, k] = comb[k] * acc_t[k, i] * inv_t
-                tr_ck[l, p0 + i] = ts
-                tr_ntk[l, p0 + i] = tt
-                err_ck[l, p0 + i] = (tol_a * (l + 1) + tol_b) * vs
-                err_ntk[l, p0 + i] = (tol_a * (l + 1) + tol_b) * vt
+                    out[0, l, p0 + i, k] = acc_s[k, i]
+                    out[1, l, p0 + i, k] = acc_t[k, i]
+                out[0, l, p0 + i, K1] = sig[0, i]
+                out[1, l, p0 + i, K1] = th[0, i]
+                out[0, l, p0 + i, K1 + 1] = (tol_a * (l + 1) + tol_b) * vs
+                out[1, l, p0 + i, K1 + 1] = (tol_a * (l + 1) + tol_b) * vt

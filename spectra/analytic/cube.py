@@ -30,17 +30,16 @@ see :func:`spectra.analytic.kernel_structure`) are returned as exactly 0.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-from .._validation import check_degrees, check_dim
-from .activations import Activation
-from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
+from .._validation import check_dim
+from .bases import krawtchouk_matrix
+from .kernels import MLPKernel
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
 
-__all__ = ["cube_spectrum", "cube_grid_points", "krawtchouk_matrix", "FAST_KERNEL_TOL"]
+__all__ = ["cube_spectrum", "cube_grid_points", "float64_tolerance", "FAST_KERNEL_TOL"]
 
 #: Relative float64 rounding tolerance per layer of the kernel recursion (times u = 2^-53 ...).
 FAST_KERNEL_TOL = 64 * np.finfo(float).eps
@@ -50,36 +49,6 @@ def cube_grid_points(dim: int) -> np.ndarray:
     """The values ``c_j = 1 - 2j/d``, ``j = 0..d`` taken by ``<x, y>/d`` on the cube; shape (d+1,)."""
     d = check_dim(dim)
     return 1.0 - 2.0 * np.arange(d + 1) / d
-
-
-@lru_cache(maxsize=64)
-def _krawtchouk_rows(d: int, degrees: tuple) -> np.ndarray:
-    """Float64 rows ``M[i, j] = K_j(k_i) / 2^d`` (correctly rounded from exact integers)."""
-    from flint import fmpz_poly
-
-    M = np.empty((len(degrees), d + 1))
-    one_minus, one_plus = fmpz_poly([1, -1]), fmpz_poly([1, 1])
-    den = 1 << d
-    for i, k in enumerate(degrees):
-        coeffs = [int(c) for c in (one_minus**k * one_plus ** (d - k)).coeffs()]
-        coeffs += [0] * (d + 1 - len(coeffs))
-        M[i] = [c / den for c in coeffs]  # int / int is correctly rounded in Python
-    M.setflags(write=False)
-    return M
-
-
-def krawtchouk_matrix(dim: int, degrees=None) -> np.ndarray:
-    """Matrix ``M`` with ``mu = M @ Phi_grid`` on the cube; shape (len(degrees), d+1).
-
-    Examples
-    --------
-    >>> M = krawtchouk_matrix(3)
-    >>> M @ np.ones(4)        # the constant kernel has only a degree-0 eigenvalue
-    array([1., 0., 0., 0.])
-    """
-    d = check_dim(dim)
-    degs = tuple(range(d + 1)) if degrees is None else tuple(int(k) for k in degrees)
-    return _krawtchouk_rows(d, degs)
 
 
 def _exact_transform(a: list) -> list:
@@ -135,36 +104,42 @@ def _float_transform(phi: np.ndarray, degrees) -> dict:
     return out
 
 
-def _parse_degrees(degrees, d: int) -> np.ndarray:
-    return np.arange(d + 1) if degrees is None else check_degrees(degrees, maximum=d)
+def float64_tolerance(kern: MLPKernel, phi_max: float, *, n_terms: int, kink_scale: float) -> float:
+    """Stated absolute float64 tolerance of a linear functional of kernel values.
+
+    ``FAST_KERNEL_TOL (L + 1) s max|Phi|`` for the recursion (``s = kink_scale`` for kinked
+    activations, whose duals' square roots amplify rounding near correlation +-1, else 1), plus
+    ``n_terms u max|Phi|`` for the summation, plus the Hermite-series tolerance.
+    """
+    s = kink_scale if kern.activation.kinked else 1.0
+    tol = FAST_KERNEL_TOL * (kern.depth + 1) * s * phi_max + n_terms * np.finfo(float).eps * phi_max
+    return tol + hermite_tolerance(kern, phi_max)
 
 
-def _fast_tolerance(act: Activation, depth: int, d: int, wv: float, bv: float, phi_max: float) -> float:
-    s = math.sqrt(d) if act.kinked else 1.0
-    tol = FAST_KERNEL_TOL * (depth + 1) * s * phi_max + (d + 1) * np.finfo(float).eps * phi_max
-    if act.hermite is not None:
-        # the Hermite tolerance is relative to E[phi^2]; each layer scales it by at most w * (1 + ...)
-        q = wv + bv
-        hv, hd = act.hermite
-        tol += (depth + 1) * max(wv, 1.0) ** (depth + 1) * (hv.error_bound([q], [q]) + hd.error_bound([q], [q])) * max(phi_max, 1.0)
-    return tol
+def _fast_tolerance(kern: MLPKernel, d: int, phi_max: float) -> float:
+    """:func:`float64_tolerance` on the cube grid ``c_j = 1 - 2j/d`` (``d + 1`` values; kink scale sqrt(d))."""
+    return float64_tolerance(kern, phi_max, n_terms=d + 1, kink_scale=math.sqrt(d))
 
 
-def _fast_values(act, depth, wv, bv, kernel, d):
-    c = cube_grid_points(d)
-    vals = None
-    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, 1.0, 1.0):
-        vals = ck if kernel == "ck" else ntk
-    return np.asarray(vals, dtype=float)
+def hermite_tolerance(kern: MLPKernel, phi_max: float) -> float:
+    """Stated absolute error of the Hermite-series duals propagated through the layers (0 for closed forms)."""
+    act = kern.activation
+    if act.hermite is None:
+        return 0.0
+    # the Hermite tolerance is relative to E[phi^2]; each layer scales it by at most w * (1 + ...)
+    depth, wv = kern.depth, kern.weight_var
+    q = wv + kern.bias_var
+    hv, hd = act.hermite
+    return (depth + 1) * max(wv, 1.0) ** (depth + 1) * (hv.error_bound([q], [q]) + hd.error_bound([q], [q])) * max(phi_max, 1.0)
 
 
-def _exact_balls(act, depth, wv, bv, kernel, d, prec):
+def _exact_balls(kern: MLPKernel, d: int, prec: int):
     """Certified eigenvalue balls for all degrees 0..d at working precision ``prec``."""
     from flint import arb, fmpz
 
     with working_precision(prec):
         cs = [arb(d - 2 * j) / d for j in range(d + 1)]
-        vals = kernel_values_arb(cs, act, depth, wv, bv, kernel, diag_index=0)
+        vals = kern.values_arb(cs, diag_index=0)
         p = prec + 8
         err = arb(0)
         ints = []
@@ -195,8 +170,9 @@ def _initial_precision(d, degs, rtol, phi1):
     return int(need + math.log2(max(phi1, 1.0)) - math.log2(rtol) + 64)
 
 
-def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0,
-                  kernel: str = "ntk", *, degrees=None, rtol: float = 1e-12, precision="auto") -> Spectrum:
+def cube_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
+                  kernel: str = "ntk", *, degrees=None, max_degree=None, rtol: float = 1e-12,
+                  precision="auto") -> Spectrum:
     r"""Eigenvalues ``mu_k`` of the MLP CK or NTK on the boolean cube, with guarantees.
 
     Parameters
@@ -206,13 +182,15 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
     activation : str or Activation
         See :func:`spectra.analytic.available_activations`.
     depth : int
-        Number of nonlinear layers ``L >= 0``.
+        Number of nonlinear layers ``L >= 0`` (default 2).
     weight_var, bias_var : float
         ``sigma_w^2 > 0``, ``sigma_b^2 >= 0`` (NTK parametrization; first-layer covariance
         ``sigma_w^2 <x,y>/d + sigma_b^2``).
     kernel : {"ntk", "ck"}
     degrees : sequence of int, optional
-        Degrees in ``[0, d]``; default all.
+        Degrees in ``[0, d]``; default all, or ``0..max_degree``.
+    max_degree : int, optional
+        Compute degrees ``0..max_degree`` (``<= d``) when ``degrees`` is not given.
     rtol : float
         Target relative accuracy of every returned eigenvalue (default 1e-12).
     precision : "auto", "float64" or int
@@ -242,17 +220,20 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
     >>> round(float(s.log10_eigenvalues[0]), 4), bool(s.rel_error_bound[0] <= 1e-12)
     (-39.5432, True)
     """
-    d, act, depth, kernel, wv, bv, rtol = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
-                                                                rtol, precision)
-    degs = _parse_degrees(degrees, d)
+    d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
+                                                     rtol, precision)
+    return _spectrum(kern, d, parse_degrees(degrees, max_degree, maximum=d), rtol, precision)
 
-    struct = kernel_structure(act, depth, bv, kernel)
-    zero = np.array([structural_zero(struct, int(k)) for k in degs])
+
+def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision) -> Spectrum:
+    """:func:`cube_spectrum` for validated inputs (the engine behind ``Cube(d).spectrum(kernel)``)."""
+    act = kern.activation
+    zero = np.array([kern.structural_zero(int(k)) for k in degs])
 
     # --- fast path: float64 kernel values, float64 Krawtchouk rows
-    phi = _fast_values(act, depth, wv, bv, kernel, d)
+    phi = np.asarray(kern._f64(cube_grid_points(d)), dtype=float)
     phi_max = float(np.max(np.abs(phi)))
-    tol_abs = _fast_tolerance(act, depth, d, wv, bv, phi_max)
+    tol_abs = _fast_tolerance(kern, d, phi_max)
     all_degs = tuple(sorted(set(int(k) for k in degs) | ({0, 1} if d >= 1 else {0})))
     mu_fast = _float_transform(phi, all_degs)
     trace = float(phi[0])
@@ -288,7 +269,7 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
         prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(d, degs[need_exact], rtol, abs(trace))
         while True:
             try:
-                balls, trace_ball = _exact_balls(act, depth, wv, bv, kernel, d, prec)
+                balls, trace_ball = _exact_balls(kern, d, prec)
             except ArithmeticError:
                 balls = None
             if balls is None:
@@ -318,5 +299,4 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float
     fv = fractional_variances(mult, exact, trace)
     top = max(mu_fast.get(0, 0.0), mu_fast.get(1, 0.0))
     max_lr = 2.0 / top if top > 0 else None
-    params = dict(activation=act.name, depth=depth, weight_var=float(wv), bias_var=float(bv), kernel=kernel)
-    return Spectrum("cube", d, degs, eig, log10, exact, mult, fv, rel, cert, method, trace, max_lr, params)
+    return Spectrum("cube", d, degs, eig, log10, exact, mult, fv, rel, cert, method, trace, max_lr, kern.params())

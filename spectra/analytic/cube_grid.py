@@ -20,7 +20,8 @@ import numpy as np
 from .._io import atomic_write
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
-from .cube import FAST_KERNEL_TOL, cube_grid_points, krawtchouk_matrix
+from .bases import krawtchouk_matrix
+from .cube import FAST_KERNEL_TOL, cube_grid_points
 from .kernels import _recursion_f64
 
 __all__ = ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
@@ -70,8 +71,8 @@ def load_cube_grid(path) -> CubeGrid:
     return CubeGrid(int(z["dim"]), str(z["activation"]), z["weight_var"], z["bias_var"], arrays)
 
 
-def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_var=2.0, bias_var=0.0,
-                       max_degree: int = 8, *, chunk_bytes: int = 48 * 2**20) -> CubeGrid:
+def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_var=2.0, bias_var=0.0, *,
+                       max_degree: int = 8, chunk_bytes: int = 48 * 2**20) -> CubeGrid:
     """Cube CK and NTK eigenvalues for every depth ``0..max_depth`` on a variance grid.
 
     Parameters
@@ -79,8 +80,9 @@ def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_va
     dim : int
         Input dimension ``d >= 1``.
     activation : str or Activation
+        Default ``"relu"``.
     max_depth : int
-        Largest number of nonlinear layers ``L >= 0``; all depths ``0..L`` are returned.
+        Largest number of nonlinear layers ``L >= 0`` (default 2); all depths ``0..L`` are returned.
     weight_var, bias_var : float or 1-D array_like
         Grid axes (``sigma_w^2 > 0``, ``sigma_b^2 >= 0``); the grid is their outer product.
     max_degree : int
@@ -119,37 +121,35 @@ def cube_spectrum_grid(dim: int, activation="erf", max_depth: int = 8, weight_va
     per_pair = 2 * (L + 1) * m * 8
     chunk = max(1, min(P, chunk_bytes // per_pair))
 
-    out = {name: np.empty((L + 1, P, K + 1)) for name in
-           ("eigenvalues_ck", "eigenvalues_ntk", "fractional_variance_ck", "fractional_variance_ntk")}
-    for name in ("trace_ck", "trace_ntk", "abs_error_bound_ck", "abs_error_bound_ntk"):
-        out[name] = np.empty((L + 1, P))
-    tol_a = FAST_KERNEL_TOL * s_d
-    tol_b = (d + 1) * np.finfo(float).eps
-
-    if act.numba_code:
+    tol = np.array([FAST_KERNEL_TOL * s_d, (d + 1) * np.finfo(float).eps])
+    # (kernel: CK, NTK) x depth x pair x [eigenvalues 0..K, trace Phi(1), abs. error bound]
+    res = np.empty((2, L + 1, P, K + 3))
+    if act.dispatch:
         from ._duals_numba import grid_spectra
 
         Mh = np.ascontiguousarray(M.T[:, : d // 2 + 1])  # (K+1, d//2 + 1): the rows' first half
-        grid_spectra(act.numba_code, act.numba_param, L, Wf, Bf, c, Mh, comb, tol_a, tol_b,
-                     out["eigenvalues_ck"], out["eigenvalues_ntk"], out["fractional_variance_ck"],
-                     out["fractional_variance_ntk"], out["trace_ck"], out["trace_ntk"],
-                     out["abs_error_bound_ck"], out["abs_error_bound_ntk"])
+        grid_spectra(int(act.dispatch), np.array(act.dispatch_params, dtype=float), L, Wf, Bf, c, Mh, tol, res)
     else:
         depth_factor = np.arange(L + 1)[:, None] + 1.0
         for start in range(0, P, chunk):
             stop = min(P, start + chunk)
             vals = list(_recursion_f64(act, L, Wf[start:stop, None], Bf[start:stop, None], c[None, :], 1.0, 1.0))
-            for name, idx in (("ck", 0), ("ntk", 1)):
+            for idx in (0, 1):
                 v = np.stack([x[idx] for x in vals])  # (L+1, n, m)
                 n = v.shape[1]
-                mu = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
-                tr = v[:, :, 0]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    inv = np.where(tr > 0, 1.0 / tr, 0.0)
-                out[f"eigenvalues_{name}"][:, start:stop] = mu
-                out[f"fractional_variance_{name}"][:, start:stop] = comb * mu * inv[..., None]
-                out[f"trace_{name}"][:, start:stop] = tr
-                out[f"abs_error_bound_{name}"][:, start:stop] = (tol_a * depth_factor + tol_b) * np.abs(v).max(axis=2)
+                res[idx, :, start:stop, : K + 1] = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
+                res[idx, :, start:stop, K + 1] = v[:, :, 0]
+                res[idx, :, start:stop, K + 2] = (tol[0] * depth_factor + tol[1]) * np.abs(v).max(axis=2)
+    out = {}
+    for idx, name in enumerate(("ck", "ntk")):
+        # contiguous copies, so that the reshapes below are views (the symmetry zeros are written into them)
+        mu, tr = np.ascontiguousarray(res[idx, ..., : K + 1]), np.ascontiguousarray(res[idx, ..., K + 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv = np.where(tr > 0, 1.0 / tr, 0.0)
+        out[f"eigenvalues_{name}"] = mu
+        out[f"fractional_variance_{name}"] = comb * mu * inv[..., None]
+        out[f"trace_{name}"] = tr
+        out[f"abs_error_bound_{name}"] = np.ascontiguousarray(res[idx, ..., K + 2])
     # exact zeros by symmetry (odd/even or polynomial kernels): same rule as cube_spectrum
     from .kernels import kernel_structures, structural_zero
 

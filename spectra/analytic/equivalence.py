@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import check_depth, check_dim, check_int, check_kernel_name, check_rtol, check_variance
-from .activations import get_activation
-from .kernels import kernel_values_arb
+from .._validation import check_dim, check_int, check_rtol
+from .kernels import MLPKernel
 
 __all__ = ["kernel_taylor_derivatives", "domain_equivalence", "EquivalenceResult", "DEFAULT_DIMS"]
 
@@ -27,8 +26,8 @@ DEFAULT_DIMS = tuple(2**j for j in range(3, 13))
 DOMAINS = ("cube", "sphere", "gaussian")
 
 
-def kernel_taylor_derivatives(activation="erf", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.5,
-                              kernel: str = "ck", max_order: int = 4, *, dps: int = 30) -> list:
+def kernel_taylor_derivatives(activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
+                              kernel: str = "ntk", *, max_order: int = 4, dps: int = 30) -> list:
     r"""Derivatives ``Phi^{(k)}(0)``, ``k = 0..max_order``, as ``mpmath.mpf`` correct to ~``dps`` digits.
 
     ``Phi(c)`` is the kernel on the unit-normalised sphere/cube (``norm_x = norm_y = 1``); it is
@@ -36,7 +35,7 @@ def kernel_taylor_derivatives(activation="erf", depth: int = 2, weight_var: floa
 
     Examples
     --------
-    >>> [round(float(x), 4) for x in kernel_taylor_derivatives("erf", 2, 2.0, 0.5, "ck", 4)]
+    >>> [round(float(x), 4) for x in kernel_taylor_derivatives("erf", 2, 2.0, 0.5, "ck", max_order=4)]
     [0.9099, 0.5126, 0.1274, 0.3888, 0.5867]
     """
     import mpmath
@@ -44,20 +43,17 @@ def kernel_taylor_derivatives(activation="erf", depth: int = 2, weight_var: floa
 
     from .precision import arb_to_mpf, working_precision
 
-    act = get_activation(activation)
-    if not act.exact:
-        raise ValueError(f"activation {act.name!r} has no closed-form dual: Taylor coefficients need the exact kernel")
-    depth = check_depth(depth)
-    kernel = check_kernel_name(kernel)
-    wv = check_variance(weight_var, "weight_var", positive=True)
-    bv = check_variance(bias_var, "bias_var")
+    kern = MLPKernel(activation, depth, weight_var, bias_var, kernel)
+    if not kern.exact:
+        raise ValueError(f"activation {kern.activation.name!r} has no closed-form dual: Taylor coefficients need "
+                         "the exact kernel")
     n = check_int(max_order, "max_order", minimum=0)
     dps = check_int(dps, "dps", minimum=5)
 
     def f(c):
         with working_precision(mpmath.mp.prec + 64):
             x = arb(mpmath.nstr(c, mpmath.mp.dps + 10)) if not isinstance(c, (int, float)) else arb(c)
-            return arb_to_mpf(kernel_values_arb([x], act, depth, wv, bv, kernel)[0])
+            return arb_to_mpf(kern.values_arb([x])[0])
 
     with mpmath.workdps(dps * (n + 2) + 20):
         coeffs = mpmath.taylor(f, 0, n)
@@ -144,8 +140,8 @@ class EquivalenceResult:
         return fig
 
 
-def domain_equivalence(activation="erf", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.5,
-                       kernel: str = "ck", *, max_degree: int = 4, dims=DEFAULT_DIMS, domains=DOMAINS,
+def domain_equivalence(activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
+                       kernel: str = "ntk", *, max_degree: int = 4, dims=DEFAULT_DIMS, domains=DOMAINS,
                        rtol: float = 1e-8) -> EquivalenceResult:
     r"""``d^k mu_k`` on the cube, sphere and Gaussian for ``k <= max_degree`` and each ``d`` in ``dims``.
 
@@ -171,9 +167,7 @@ def domain_equivalence(activation="erf", depth: int = 2, weight_var: float = 2.0
     >>> bool(np.all(r.errors("sphere")[1] < r.errors("sphere")[0]))
     True
     """
-    from .cube import cube_spectrum
-    from .gaussian import gaussian_spectrum
-    from .sphere import sphere_spectrum
+    from . import cube, gaussian, sphere
 
     K = check_int(max_degree, "max_degree", minimum=0)
     rtol = check_rtol(rtol)
@@ -184,20 +178,16 @@ def domain_equivalence(activation="erf", depth: int = 2, weight_var: float = 2.0
     for dom in domains:
         if dom not in DOMAINS:
             raise ValueError(f"domains must be among {DOMAINS}, got {dom!r}")
-    act = get_activation(activation)
-    derivs = np.array([float(x) for x in kernel_taylor_derivatives(act, depth, weight_var, bias_var, kernel, K)])
+    kern = MLPKernel(activation, depth, weight_var, bias_var, kernel)
+    derivs = np.array([float(x) for x in kernel_taylor_derivatives(kern.activation, kern.depth, kern.weight_var,
+                                                                   kern.bias_var, kern.kind, max_order=K)])
     degs = np.arange(K + 1)
-    funcs = {"cube": lambda d: cube_spectrum(d, act, depth, weight_var, bias_var, kernel, degrees=list(degs), rtol=rtol),
-             "sphere": lambda d: sphere_spectrum(d, act, depth, weight_var, bias_var, kernel, max_degree=K, rtol=rtol),
-             "gaussian": lambda d: gaussian_spectrum(d, act, depth, weight_var, bias_var, kernel, max_degree=K,
-                                                     rtol=rtol)}
+    engines = {"cube": cube._spectrum, "sphere": sphere._spectrum, "gaussian": gaussian._spectrum}
     scaled = {}
     for dom in domains:
         rows = []
         for d in dims:
-            s = funcs[dom](d)
+            s = engines[dom](kern, d, degs, rtol, "auto")
             rows.append([float(s.exact[i] * (d ** int(k))) for i, k in enumerate(s.degrees)][: K + 1])
         scaled[dom] = np.array(rows)
-    params = dict(activation=act.name, depth=int(depth), weight_var=float(weight_var), bias_var=float(bias_var),
-                  kernel=check_kernel_name(kernel))
-    return EquivalenceResult(np.array(dims), degs, derivs, scaled, params)
+    return EquivalenceResult(np.array(dims), degs, derivs, scaled, kern.params())

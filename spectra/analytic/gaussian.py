@@ -29,15 +29,24 @@ import math
 import numpy as np
 
 from .._validation import check_int
-from .kernels import _recursion_f64, kernel_structure, kernel_values_arb, structural_zero
+from . import _funk_hecke as fh
+from .bases import funk_hecke_rule, sphere_multiplicity
+from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
-from .sphere import (_check_common, _parse_degrees, _project, _sphere_balls, gegenbauer_normalized,
-                     sphere_multiplicity, sphere_spectrum)
-from .spectrum import Spectrum, fractional_variances
+from .sphere import _spectrum as _sphere_spectrum
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
 
 __all__ = ["gaussian_spectrum", "radial_rule", "homogeneity_degree"]
 
 _HOMOGENEOUS_1 = {"relu", "leaky_relu", "abs", "identity"}
+
+
+def _homogeneity(kern: MLPKernel) -> int | None:
+    if kern.bias_var != 0.0:
+        return None
+    if kern.depth == 0 or kern.activation.name.split("(")[0] in _HOMOGENEOUS_1:
+        return 1
+    return None
 
 
 def homogeneity_degree(activation, depth: int, bias_var) -> int | None:
@@ -48,14 +57,7 @@ def homogeneity_degree(activation, depth: int, bias_var) -> int | None:
     >>> homogeneity_degree("relu", 3, 0.0), homogeneity_degree("relu", 3, 0.1), homogeneity_degree("erf", 1, 0.0)
     (1, None, None)
     """
-    from .activations import get_activation
-
-    act = get_activation(activation)
-    if float(bias_var) != 0.0:
-        return None
-    if int(depth) == 0 or act.name.split("(")[0] in _HOMOGENEOUS_1:
-        return 1
-    return None
+    return _homogeneity(MLPKernel(activation, depth, 1.0, bias_var, "ck"))
 
 
 def radial_rule(dim: int, m: int):
@@ -86,7 +88,7 @@ def radial_rule(dim: int, m: int):
     return u, w / w.sum()
 
 
-def _block_matrices(d, K, u, w, act, depth, wv, bv, kernel, prec, N, a, arb_path):
+def _block_matrices(kern: MLPKernel, d, K, u, w, prec, N, a, arb_path):
     """Symmetric matrices ``A_k = W^{1/2} R_k W^{1/2}`` (mpmath-exact midpoints as floats after scaling).
 
     Returns a list over k of (scale, float matrix) and the max entry radius (float, absolute).
@@ -107,11 +109,10 @@ def _block_matrices(d, K, u, w, act, depth, wv, bv, kernel, prec, N, a, arb_path
             cols = []
             for i, j in pairs:
                 s = sq[i][j]
-                cols.append(kernel_values_arb([s * t for t in tl], act, depth, wv, bv, kernel,
-                                              norm_x=nb[i], norm_y=nb[j]))
+                cols.append(kern.values_arb([s * t for t in tl], norm_x=nb[i], norm_y=nb[j]))
             return cols
 
-        cols = _project(d, K, N, a, prec, values)
+        cols = fh.project(d, K, N, a, prec, values)
         R = [[[None] * m for _ in range(m)] for _ in range(K + 1)]
         rad = 0.0
         for (i, j), col in zip(pairs, cols):
@@ -120,24 +121,18 @@ def _block_matrices(d, K, u, w, act, depth, wv, bv, kernel, prec, N, a, arb_path
                 rad = max(rad, float(b.rad()))
                 R[k][i][j] = R[k][j][i] = arb_to_mpf(b)
     else:
-        x, wq = np.polynomial.legendre.leggauss(N)
-        th = np.pi / 2 + a * x
-        t = np.cos(th)
-        logcd = math.lgamma(d / 2) - 0.5 * math.log(math.pi) - math.lgamma((d - 1) / 2)
-        om = np.exp(logcd + np.log(a * wq) + (d - 2) * np.log(np.sin(th)))
-        P = gegenbauer_normalized(d, K, t) * om
+        rule = funk_hecke_rule(d, K, N, a)
+        P = rule.P * rule.weights
         ii = np.array([p[0] for p in pairs])
         jj = np.array([p[1] for p in pairs])
-        c = np.sqrt(nrm[ii] * nrm[jj])[:, None] * t[None, :]
-        F = None
-        for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nrm[ii][:, None], nrm[jj][:, None]):
-            F = ck if kernel == "ck" else ntk
+        c = np.sqrt(nrm[ii] * nrm[jj])[:, None] * rule.t[None, :]
+        F = kern._f64(c, nrm[ii][:, None], nrm[jj][:, None])
         proj = F @ P.T  # (pairs, K+1)
         R = [[[None] * m for _ in range(m)] for _ in range(K + 1)]
         for p, (i, j) in enumerate(pairs):
             for k in range(K + 1):
                 R[k][i][j] = R[k][j][i] = mpmath.mpf(float(proj[p, k]))
-        rad = 64 * np.finfo(float).eps * (depth + 1) * float(np.max(np.abs(F)))
+        rad = 64 * np.finfo(float).eps * (kern.depth + 1) * float(np.max(np.abs(F)))
     sw = [mpmath.sqrt(mpmath.mpf(float(x))) for x in w]
     out = []
     for k in range(K + 1):
@@ -158,8 +153,8 @@ def _radial_eigs(blocks):
     return res
 
 
-def gaussian_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: float = 2.0, bias_var: float = 0.0,
-                      kernel: str = "ntk", *, max_degree=None, degrees=None, rtol: float = 1e-12,
+def gaussian_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
+                      kernel: str = "ntk", *, degrees=None, max_degree=None, rtol: float = 1e-12,
                       precision="auto", method: str = "auto", radial_nodes=None) -> Spectrum:
     r"""Top eigenvalue per degree ``k`` of the MLP CK or NTK under ``x ~ N(0, I_d)``.
 
@@ -182,55 +177,58 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: f
 
     Examples
     --------
+    >>> from spectra.analytic import sphere_spectrum
     >>> g = gaussian_spectrum(5, "relu", 2, 2.0, 0.0, "ntk", max_degree=3)
     >>> s = sphere_spectrum(5, "relu", 2, 2.0, 0.0, "ntk", max_degree=3)
     >>> bool(np.all(g.eigenvalues == s.eigenvalues))
     True
     """
-    d, act, depth, kernel, wv, bv, rtol = _check_common(dim, activation, depth, weight_var, bias_var, kernel,
-                                                        rtol, precision, min_dim=2)
+    d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
+                                                     rtol, precision, min_dim=2)
+    degs = parse_degrees(degrees, max_degree, default_max=20)
+    return _spectrum(kern, d, degs, rtol, precision, method=method, radial_nodes=radial_nodes)
+
+
+def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision, *, method: str = "auto",
+              radial_nodes=None) -> Spectrum:
+    """:func:`gaussian_spectrum` for validated inputs (the engine behind ``Gaussian(d).spectrum(kernel)``)."""
     if method not in ("auto", "homogeneous", "radial"):
         raise ValueError(f"method must be 'auto', 'homogeneous' or 'radial', got {method!r}")
-    alpha = homogeneity_degree(act, depth, bv)
+    alpha = _homogeneity(kern)
     if method == "homogeneous" and alpha is None:
         raise ValueError("method='homogeneous' needs a bias-free positively homogeneous kernel (relu, leaky_relu, abs, identity)")
     if method in ("auto", "homogeneous") and alpha == 1:
-        s = sphere_spectrum(d, act, depth, wv, bv, kernel, max_degree=max_degree, degrees=degrees, rtol=rtol,
-                            precision=precision)
+        s = _sphere_spectrum(kern, d, degs, rtol, precision)
         s.domain = "gaussian"
         s.method = [m if m == "zero" else f"homogeneous: sphere {m}" for m in s.method]
         s.extra.pop("tail_fractional_variance", None)  # E F(x,x) = Phi(1) * E r^2/d = Phi(1): the trace is the same
         return s
 
-    degs = _parse_degrees(degrees, max_degree)
     K = int(max(degs.max(), 1))
-    struct = kernel_structure(act, depth, bv, kernel)
-    zero_all = [structural_zero(struct, k) for k in range(K + 1)]
+    zero_all = [kern.structural_zero(k) for k in range(K + 1)]
     if radial_nodes is None:
         radial_nodes = (14, 20) if d >= 64 else (24, 32)
     M1, M2 = (check_int(m, "radial_nodes", minimum=2) for m in radial_nodes)
-    arb_path = act.exact and precision != "float64"
+    arb_path = kern.exact and precision != "float64"
     if arb_path:
         check = [k for k in range(K + 1) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
-        _, _, _, prec, N1, N2, a = _sphere_balls(d, K, act, depth, wv, bv, kernel, check, rtol, fixed)
+        _, _, _, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)
         prec += 32
         N = N2
     else:
-        from .sphere import _half_width, _node_count
-
-        prec, a = 53, _half_width(d, 60)
-        N = int(_node_count(d, K, a, 60) * 1.2) + 8
+        prec, a = 53, fh.half_width(d, 60)
+        N = int(fh.node_count(d, K, a, 60) * 1.2) + 8
     eigs = {}
     rads = {}
     for M in (M1, M2):
         u, w = radial_rule(d, M)
-        blocks, rad = _block_matrices(d, K, u, w, act, depth, wv, bv, kernel, prec, N, a, arb_path)
+        blocks, rad = _block_matrices(kern, d, K, u, w, prec, N, a, arb_path)
         eigs[M] = _radial_eigs(blocks)
         rads[M] = rad * M
     u, w = radial_rule(d, M2)
     nrm = 2 * u / d
-    diag = np.array([float(_diag_value(act, depth, wv, bv, kernel, x)) for x in nrm])
+    diag = np.array([kern.diagonal(x) for x in nrm])
     trace = float(w @ diag)
     import mpmath
 
@@ -258,13 +256,6 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 1, weight_var: f
     fv = fractional_variances(mult, exact, trace)
     top = max(float(eigs[M2][0][0]) if not zero_all[0] else 0.0, float(eigs[M2][1][0]) if not zero_all[1] else 0.0)
     max_lr = 2.0 / top if top > 0 else None
-    params = dict(activation=act.name, depth=depth, weight_var=float(wv), bias_var=float(bv), kernel=kernel)
     extra = {"radial_eigenvalues": radial, "radial_nodes": [M1, M2]}
-    return Spectrum("gaussian", d, degs, eig, log10, exact, mult, fv, rel, cert, meth, trace, max_lr, params, extra)
-
-
-def _diag_value(act, depth, wv, bv, kernel, nrm):
-    phi = None
-    for ck, ntk in _recursion_f64(act, depth, wv, bv, np.asarray(nrm, float), nrm, nrm):
-        phi = ck if kernel == "ck" else ntk
-    return float(phi)
+    return Spectrum("gaussian", d, degs, eig, log10, exact, mult, fv, rel, cert, meth, trace, max_lr, kern.params(),
+                    extra)

@@ -29,9 +29,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import special
 
-from .activations import INF, Activation
+from ._activation import INF, Activation
 
 HERMITE_RTOL = 1e-16
 K_START = 120
@@ -43,6 +42,8 @@ __all__ = ["HermiteDual", "hermite_activation", "builtin_hermite_activation", "H
 @lru_cache(maxsize=8)
 def _basis(K: int):
     """Nodes ``z`` (N,), and Hermite functions ``Psi`` (K+1, N) = h_k(z_i) sqrt(w_i)."""
+    from scipy import special  # on first use only: importing spectra stays light
+
     N = 2 * K + 40
     z, w = special.roots_hermitenorm(N)
     w = w / np.sqrt(2 * np.pi)
@@ -110,11 +111,13 @@ def hermite_activation(name, fn, derivative, structure=(INF, INF), derivative_st
     hv, hd = HermiteDual(fn), HermiteDual(derivative)
     return Activation(name=name, fn=fn, derivative=derivative, dual=hv, dual_derivative=hd,
                       dual_arb=None, dual_derivative_arb=None, structure=structure,
-                      derivative_structure=derivative_structure, numba_code=0, numba_param=0.0,
+                      derivative_structure=derivative_structure,
                       kinked=False, description=description or "Hermite series", hermite=(hv, hd))
 
 
 def _sig(x):
+    from scipy import special
+
     return special.expit(x)
 
 

@@ -25,13 +25,156 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_depth, check_kernel_name, check_variance
-from .activations import INF, Activation, _deg_mul, get_activation
+from dataclasses import dataclass
+from functools import cached_property
 
-__all__ = ["mlp_kernel", "kernel_structure", "structural_zero", "kernel_values_arb"]
+from .._validation import check_depth, check_finite_array, check_kernel_name, check_variance
+from ._activation import INF, Activation, _deg_mul
+from .activations import get_activation
+
+__all__ = ["MLPKernel", "mlp_kernel", "kernel_structure", "structural_zero", "kernel_values_arb"]
 
 
-def mlp_kernel(c, activation="relu", depth: int = 1, weight_var=2.0, bias_var=0.0, kernel: str = "ntk", *,
+@dataclass(frozen=True, eq=False)
+class MLPKernel:
+    r"""The infinite-width CK or NTK of a multilayer perceptron: one immutable, validated object.
+
+    Every spectrum, grid and comparison in ``spectra`` takes this object; it is validated once,
+    here, and internal code never re-validates it. Conventions: ``docs/conventions.md``.
+
+    Parameters
+    ----------
+    activation : str or Activation
+        Any name of :func:`spectra.analytic.available_activations`, or an :class:`Activation`.
+    depth : int
+        Number of nonlinear layers ``L >= 0`` (default 2).
+    weight_var, bias_var : float
+        ``sigma_w^2 > 0`` (default 2) and ``sigma_b^2 >= 0`` (default 0); first-layer covariance
+        ``sigma_w^2 <x, y>/d + sigma_b^2``.
+    kind : {"ntk", "ck"}
+        Neural tangent kernel (default) or conjugate kernel (NNGP).
+    parametrization : {"ntk", "standard"}
+        The infinite-width CK is the same in both; the NTK has a finite infinite-width limit only
+        in the NTK parametrization, so ``kind="ntk"`` requires ``parametrization="ntk"``.
+
+    Examples
+    --------
+    >>> k = MLPKernel("relu", depth=1, weight_var=2.0, bias_var=0.0, kind="ck")
+    >>> float(k(1.0)), round(float(k(0.0)), 6)
+    (2.0, 0.63662)
+    >>> k.structure                      # (degree of the odd part, of the even part); INF = not a polynomial
+    (1, 1000000000)
+    """
+
+    activation: Activation = "relu"
+    depth: int = 2
+    weight_var: float = 2.0
+    bias_var: float = 0.0
+    kind: str = "ntk"
+    parametrization: str = "ntk"
+
+    def __post_init__(self):
+        put = object.__setattr__
+        put(self, "activation", get_activation(self.activation))
+        put(self, "depth", check_depth(self.depth))
+        put(self, "kind", check_kernel_name(self.kind, "kind"))
+        wv = check_variance(self.weight_var, "weight_var", positive=True)
+        bv = check_variance(self.bias_var, "bias_var")
+        if np.ndim(wv) or np.ndim(bv):
+            raise TypeError("weight_var and bias_var of an MLPKernel must be scalars (use cube_spectrum_grid for grids)")
+        put(self, "weight_var", float(wv))
+        put(self, "bias_var", float(bv))
+        if self.parametrization not in ("ntk", "standard"):
+            raise ValueError(f"parametrization must be 'ntk' or 'standard', got {self.parametrization!r}")
+        if self.parametrization == "standard" and self.kind == "ntk":
+            raise ValueError("parametrization='standard': the NTK has no width-independent limit; use "
+                             "parametrization='ntk' (the CK is the same in both)")
+
+    # ------------------------------------------------------------------ identity
+    def _key(self) -> tuple:
+        return (self.activation.name, self.depth, self.weight_var, self.bias_var, self.kind, self.parametrization)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, MLPKernel) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"MLPKernel({self.activation.name!r}, depth={self.depth}, weight_var={self.weight_var:g}, "
+                f"bias_var={self.bias_var:g}, kind={self.kind!r})")
+
+    def params(self) -> dict:
+        """The echo of the inputs stored with every result (``Spectrum.params``)."""
+        return dict(activation=self.activation.name, depth=self.depth, weight_var=self.weight_var,
+                    bias_var=self.bias_var, kernel=self.kind)
+
+    def replace(self, **changes) -> "MLPKernel":
+        """A copy with some fields changed (validated again)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------ evaluation
+    def __call__(self, c, *, norm_x=1.0, norm_y=1.0) -> np.ndarray:
+        """``Phi(c)`` in float64, ``c = <x, y>/d``; ``norm_x = ||x||^2/d`` (Gaussian inputs).
+
+        Parameters
+        ----------
+        c, norm_x, norm_y : array_like
+            Broadcast together; ``c`` finite, norms ``>= 0``.
+
+        Returns
+        -------
+        ndarray, shape ``broadcast(c, norm_x, norm_y)``
+        """
+        c = check_finite_array(c, "c")
+        nx = check_variance(norm_x, "norm_x")
+        ny = check_variance(norm_y, "norm_y")
+        return self._f64(c, nx, ny)
+
+    def _f64(self, c, nx=1.0, ny=1.0) -> np.ndarray:
+        return _final_f64(self.activation, self.depth, self.weight_var, self.bias_var, self.kind, c, nx, ny)
+
+    def diagonal(self, norm=1.0) -> float:
+        """Float64 ``K(x, x)`` for ``||x||^2/d = norm`` (``Phi(1)``, the trace, for ``norm = 1``)."""
+        n = float(check_variance(norm, "norm"))
+        return float(self._f64(np.asarray(n), n, n))
+
+    def values_arb(self, c_list, *, norm_x=1, norm_y=1, diag_index=None) -> list:
+        """Arb balls of ``Phi`` at ``c_list`` (current ``flint.ctx.prec``); closed-form activations only.
+
+        See :func:`kernel_values_arb` for the arguments.
+        """
+        return kernel_values_arb(c_list, self.activation, self.depth, self.weight_var, self.bias_var, self.kind,
+                                 norm_x=norm_x, norm_y=norm_y, diag_index=diag_index)
+
+    @property
+    def exact(self) -> bool:
+        """True when the activation has closed-form duals (Arb evaluation, certified bounds)."""
+        return self.activation.exact
+
+    @cached_property
+    def structure(self) -> tuple:
+        """Polynomial degrees ``(odd, even)`` of ``Phi``'s odd and even parts (see :func:`kernel_structure`)."""
+        return kernel_structures(self.activation, self.depth, self.bias_var, self.kind)[-1]
+
+    def structural_zero(self, k: int) -> bool:
+        """True if every degree-``k`` eigenvalue vanishes exactly by symmetry (on every domain)."""
+        return structural_zero(self.structure, int(k))
+
+    def spectrum(self, domain, **kwargs):
+        """Eigenvalues on ``domain`` (a :class:`spectra.domains.Cube`, ``Sphere`` or ``Gaussian``).
+
+        The keyword arguments (``degrees``, ``max_degree``, ``rtol``, ``precision``) are those of
+        the domain's ``spectrum`` method.
+        """
+        if not hasattr(domain, "spectrum"):
+            raise TypeError(f"domain must be a Cube, Sphere or Gaussian, got {type(domain).__name__}")
+        return domain.spectrum(self, **kwargs)
+
+
+def mlp_kernel(c, activation="relu", depth: int = 2, weight_var=2.0, bias_var=0.0, kernel: str = "ntk", *,
                all_depths: bool = False, norm_x=1.0, norm_y=1.0) -> np.ndarray:
     r"""Evaluate the MLP CK or NTK as a function of ``c = <x, y>/d``.
 
@@ -97,6 +240,14 @@ def _recursion_f64(act: Activation, depth: int, wv, bv, c, nx, ny):
         sig = wv * vc + bv
         theta = sig + wv * vd * theta
         yield sig, theta
+
+
+def _final_f64(act: Activation, depth: int, wv, bv, kind: str, c, nx=1.0, ny=1.0):
+    """The depth-``L`` CK or NTK in float64 (broadcasting); unvalidated engine of every float path."""
+    phi = None
+    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny):
+        phi = ck if kind == "ck" else ntk
+    return phi
 
 
 def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kernel: str = "ntk",

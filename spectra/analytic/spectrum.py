@@ -8,10 +8,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._validation import check_depth, check_dim, check_kernel_name, check_rtol, check_variance
-from .activations import get_activation
+from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
+from .kernels import MLPKernel
 
-__all__ = ["Spectrum", "check_spectrum_inputs", "fractional_variances"]
+__all__ = ["Spectrum", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances"]
 
 
 @dataclass
@@ -170,21 +170,38 @@ def _fmt_mp(x) -> str:
 
 
 def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=1):
-    """Validate the arguments every ``*_spectrum`` function shares; returns them normalized."""
+    """Validate the arguments every ``*_spectrum`` function shares.
+
+    Returns ``(d, kern, rtol, precision)`` with ``kern`` an :class:`~spectra.analytic.MLPKernel`.
+    """
     d = check_dim(dim, minimum=min_dim)
-    act = get_activation(activation)
-    depth = check_depth(depth)
-    kernel = check_kernel_name(kernel)
-    wv = check_variance(weight_var, "weight_var", positive=True)
-    bv = check_variance(bias_var, "bias_var")
-    if not (np.ndim(wv) == 0 and np.ndim(bv) == 0):
-        raise TypeError("weight_var and bias_var must be scalars (use cube_spectrum_grid for grids)")
-    rtol = check_rtol(rtol)
+    kern = MLPKernel(activation, depth, weight_var, bias_var, check_kernel_name(kernel))
+    return d, kern, check_rtol(rtol), check_precision(precision)
+
+
+def check_precision(precision):
+    """``"auto"``, ``"float64"`` or an integer number of bits ``>= 53``."""
     if isinstance(precision, bool) or not (precision in ("auto", "float64") or isinstance(precision, (int, np.integer))):
         raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
-    if isinstance(precision, (int, np.integer)) and precision < 53:
-        raise ValueError(f"precision must be >= 53 bits, got {precision}")
-    return d, act, depth, kernel, wv, bv, rtol
+    if isinstance(precision, (int, np.integer)):
+        if precision < 53:
+            raise ValueError(f"precision must be >= 53 bits, got {precision}")
+        return int(precision)
+    return precision
+
+
+def parse_degrees(degrees, max_degree, *, maximum=None, default_max=None) -> np.ndarray:
+    """The degrees to compute: ``degrees`` if given, else ``0..max_degree``, else ``0..default_max``.
+
+    ``maximum`` is the largest valid degree (``d`` on the cube; none on the sphere).
+    """
+    if max_degree is not None:
+        K = check_int(max_degree, "max_degree", minimum=0, maximum=maximum)
+    if degrees is not None:
+        return check_degrees(degrees, maximum=maximum)
+    if max_degree is None:
+        K = maximum if default_max is None else default_max
+    return np.arange(K + 1)
 
 
 def fractional_variances(multiplicities, exact, trace: float) -> np.ndarray:
