@@ -25,6 +25,8 @@ def test_measured_spectra_of_cube_and_sphere_have_one_type():
     json.dumps(c.to_dict()), json.dumps(s.to_dict())  # JSON-ready (NaN written as None)
     assert s.to_dict()["off_block"] is None and np.all(np.isnan(s.spread))
     assert len(repr(c)) < 200
+    with pytest.raises(ValueError, match="read-only"):
+        c.mean[0] = 1.0
 
 
 def test_kernel_spectrum_on_the_cube_equals_cube_spectrum():

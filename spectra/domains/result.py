@@ -92,6 +92,14 @@ class DegreeSpectrum:
     off_block: float
     analytic: Optional[np.ndarray] = None
 
+    def __post_init__(self):
+        for name in ("degrees", "mean", "multiplicities", "spread", "diag_std", "block_min", "block_max", "analytic"):
+            value = getattr(self, name)
+            if value is not None:  # read-only copies: the result cannot drift from what was measured
+                arr = np.array(value)
+                arr.setflags(write=False)
+                object.__setattr__(self, name, arr)
+
     @property
     def ratio(self) -> Optional[np.ndarray]:
         """``mean / analytic`` (NaN where the analytic value is 0); None without ``analytic``."""
