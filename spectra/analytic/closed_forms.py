@@ -98,12 +98,23 @@ def ab_relu(a: float, b: float, name: str, desc: str = "") -> Activation:
     st = _ab_structure(a, b)
     dst = (st[1], 0 if a + b else -1)
     return _closed(name, fn, der,
-                   lambda c, v1, v2: w * D.relu_dual(c, v1, v2) + ab * np.asarray(c, dtype=float),
-                   lambda c, v1, v2: w * D.step_dual(c, v1, v2) + ab,
-                   lambda c, v1, v2: w * D.relu_dual_arb(c, v1, v2) + ab * c,
-                   lambda c, v1, v2: w * D.step_dual_arb(c, v1, v2) + ab,
+                   _affine(w, ab, D.relu_dual, linear=True), _affine(w, ab, D.step_dual),
+                   _affine(w, ab, D.relu_dual_arb, linear=True), _affine(w, ab, D.step_dual_arb),
                    st, dst, Dual.RELU_FAMILY, (a, b), kinked=b != a, desc=desc or f"{a:g} min(x,0) + {b:g} max(x,0)",
                    diag=diag)
+
+
+def _affine(w: float, ab: float, dual, *, linear: bool = False):
+    """``w dual(c) + ab c`` (``linear``) or ``w dual(c) + ab``; ``dual`` itself when ``(w, ab) = (1, 0)``.
+
+    Returning ``dual`` unchanged keeps relu's float64 values and Arb radii exactly those of the
+    relu dual (an Arb product by 1 may round its radius up).
+    """
+    if (w, ab) == (1.0, 0.0):
+        return dual
+    if linear:
+        return lambda c, v1, v2: w * dual(c, v1, v2) + ab * (np.asarray(c, dtype=float) if isinstance(c, (float, int, np.ndarray)) else c)
+    return lambda c, v1, v2: w * dual(c, v1, v2) + ab
 
 
 def ab_step(a: float, b: float, name: str, desc: str = "") -> Activation:
@@ -130,9 +141,8 @@ def ab_step(a: float, b: float, name: str, desc: str = "") -> Activation:
         return D._arb()(a * a + b * b) / 2, D._arb()(0)
 
     odd, even = _ab_structure(a, b)
-    return _closed(name, fn, _zero_like,
-                   lambda c, v1, v2: w * D.step_dual(c, v1, v2) + ab, _zero_dual,
-                   lambda c, v1, v2: w * D.step_dual_arb(c, v1, v2) + ab, _zero_dual_arb,
+    return _closed(name, fn, _zero_like, _affine(w, ab, D.step_dual), _zero_dual,
+                   _affine(w, ab, D.step_dual_arb), _zero_dual_arb,
                    (even, 0 if a + b else -1), (-1, -1), Dual.STEP_FAMILY, (a, b), kinked=b != a,
                    desc=desc or f"{a:g} 1[x<0] + {b:g} 1[x>0] (its NTK term is 0)", diag=diag)
 
