@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validation import check_dim, check_int
 
-__all__ = ["cube_multiplicity", "sphere_multiplicity", "krawtchouk_matrix", "gegenbauer", "gegenbauer_arb",
+__all__ = ["cube_multiplicity", "sphere_multiplicity", "krawtchouk_matrix", "krawtchouk_transform", "gegenbauer", "gegenbauer_arb",
            "funk_hecke_rule", "FunkHeckeRule", "log_sphere_constant"]
 
 
@@ -98,6 +98,43 @@ def krawtchouk_matrix(dim: int, degrees=None) -> np.ndarray:
     else:
         degs = tuple(check_int(k, "degree", minimum=0, maximum=d) for k in degrees)
     return _krawtchouk_rows(d, degs)
+
+
+def krawtchouk_transform(a: list) -> list:
+    """Coefficients of ``sum_j a_j (1-s)^j (1+s)^(d-j)``: the exact integer Krawtchouk transform.
+
+    ``a`` holds ``d + 1`` Python integers; the sum is split in halves recursively with FLINT
+    polynomial products, so the result is exact (the certified cube path is built on it).
+
+    Examples
+    --------
+    >>> krawtchouk_transform([1, 0, 0])          # (1 + s)^2
+    [1, 2, 1]
+    """
+    from flint import fmpz_poly
+
+    plus: dict = {}
+    minus: dict = {}
+
+    def P(m):
+        if m not in plus:
+            plus[m] = fmpz_poly([1, 1]) ** m
+        return plus[m]
+
+    def Mn(m):
+        if m not in minus:
+            minus[m] = fmpz_poly([1, -1]) ** m
+        return minus[m]
+
+    def rec(lo, hi):  # sum_{j in [lo, hi)} a_j (1-s)^(j-lo) (1+s)^(hi-1-j)
+        if hi - lo == 1:
+            return fmpz_poly([a[lo]])
+        mid = (lo + hi) // 2
+        return rec(lo, mid) * P(hi - mid) + rec(mid, hi) * Mn(mid - lo)
+
+    d = len(a) - 1
+    coeffs = [int(c) for c in rec(0, d + 1).coeffs()]
+    return coeffs + [0] * (d + 1 - len(coeffs))
 
 
 # ----------------------------------------------------------------------------- Gegenbauer

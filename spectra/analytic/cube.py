@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from .._validation import check_dim
-from .bases import krawtchouk_matrix
+from .bases import krawtchouk_matrix, krawtchouk_transform
 from .kernels import MLPKernel
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
 from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
@@ -51,34 +51,6 @@ def cube_grid_points(dim: int) -> np.ndarray:
     return 1.0 - 2.0 * np.arange(d + 1) / d
 
 
-def _exact_transform(a: list) -> list:
-    """Coefficients of ``sum_j a_j (1-s)^j (1+s)^(d-j)`` (exact integers), by halving."""
-    from flint import fmpz_poly
-
-    plus: dict = {}
-    minus: dict = {}
-
-    def P(m):
-        if m not in plus:
-            plus[m] = fmpz_poly([1, 1]) ** m
-        return plus[m]
-
-    def Mn(m):
-        if m not in minus:
-            minus[m] = fmpz_poly([1, -1]) ** m
-        return minus[m]
-
-    def rec(lo, hi):  # sum_{j in [lo, hi)} a_j (1-s)^(j-lo) (1+s)^(hi-1-j)
-        if hi - lo == 1:
-            return fmpz_poly([a[lo]])
-        mid = (lo + hi) // 2
-        return rec(lo, mid) * P(hi - mid) + rec(mid, hi) * Mn(mid - lo)
-
-    d = len(a) - 1
-    coeffs = [int(c) for c in rec(0, d + 1).coeffs()]
-    return coeffs + [0] * (d + 1 - len(coeffs))
-
-
 def _float_transform(phi: np.ndarray, degrees) -> dict:
     """``mu_k`` of float64 kernel values, transformed exactly and rounded once to float64.
 
@@ -93,7 +65,7 @@ def _float_transform(phi: np.ndarray, degrees) -> dict:
     parts = [math.frexp(float(x)) for x in phi]
     e_min = min(e for _, e in parts) - 53
     ints = [int(m * (1 << 53)) << (e - 53 - e_min) for m, e in parts]
-    coeffs = _exact_transform([math.comb(d, j) * n for j, n in enumerate(ints)])
+    coeffs = krawtchouk_transform([math.comb(d, j) * n for j, n in enumerate(ints)])
     out = {}
     for k in degrees:
         num, den = coeffs[k], math.comb(d, k) << d
@@ -150,7 +122,7 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
             err = err.max(v.rad())
         err = err + arb(2) ** (-p - 1)
         a = [math.comb(d, j) * n for j, n in enumerate(ints)]
-        coeffs = _exact_transform(a)
+        coeffs = krawtchouk_transform(a)
         scale = arb(2) ** (d + p)
         balls = []
         for k, ck in enumerate(coeffs):
