@@ -18,7 +18,6 @@ from .._validation import check_dim, check_finite_array
 
 __all__ = ["Domain"]
 
-_KERNEL_FIELDS = ("activation", "depth", "weight_var", "bias_var", "kind")
 
 
 @dataclass(frozen=True)
@@ -73,20 +72,25 @@ class Domain(ABC):
 
     # ------------------------------------------------------------------ exact spectra
     @abstractmethod
-    def _spectrum_function(self):
-        """The :mod:`spectra.analytic` engine of this domain (``cube_spectrum`` ...)."""
+    def _engine(self):
+        """The :mod:`spectra.analytic` engine ``_spectrum(kernel, d, degrees, rtol, precision)`` of this domain."""
+
+    def _degree_range(self) -> dict:
+        """Keyword arguments of :func:`spectra.analytic.spectrum.parse_degrees` for this domain."""
+        return {"default_max": 20}
 
     def spectrum(self, kernel, degrees=None, max_degree=None, rtol: float = 1e-12, precision="auto"):
         """Exact eigenvalues of an MLP kernel on this domain, one per degree.
 
+        The kernel was validated when it was built; only the call's own options are checked here.
+
         Parameters
         ----------
         kernel : spectra.analytic.MLPKernel
-            Any object with ``activation``, ``depth``, ``weight_var``, ``bias_var`` and ``kind``.
         degrees : sequence of int, optional
             The degrees to compute; default ``0..max_degree``.
         max_degree : int, optional
-            Highest degree when ``degrees`` is not given (the engine's default if None).
+            Highest degree when ``degrees`` is not given (default: every degree on the cube, 20 elsewhere).
         rtol : float
             Requested relative accuracy.
         precision : "auto", "float64" or int
@@ -98,23 +102,15 @@ class Domain(ABC):
 
         Examples
         --------
-        >>> from types import SimpleNamespace
-        >>> from spectra.domains import Sphere
-        >>> k = SimpleNamespace(activation="relu", depth=2, weight_var=2.0, bias_var=0.0, kind="ntk")
-        >>> Sphere(10).spectrum(k, max_degree=3).degrees.tolist()
+        >>> from spectra import MLPKernel, Sphere
+        >>> Sphere(10).spectrum(MLPKernel("relu", depth=2), max_degree=3).degrees.tolist()
         [0, 1, 2, 3]
         """
-        args = _kernel_arguments(kernel)
-        options = {"degrees": degrees, "rtol": rtol, "precision": precision}
-        if max_degree is not None:
-            options["max_degree"] = max_degree
-        return self._spectrum_function()(self.dim, *args[:4], kernel=args[4], **options)
+        from .._validation import check_rtol
+        from ..analytic import MLPKernel
+        from ..analytic.spectrum import check_precision, parse_degrees
 
-
-def _kernel_arguments(kernel) -> tuple:
-    """``(activation, depth, weight_var, bias_var, kind)`` of a kernel object, or a clear TypeError."""
-    missing = [f for f in _KERNEL_FIELDS if not hasattr(kernel, f)]
-    if missing:
-        raise TypeError(f"kernel must be a spectra.analytic.MLPKernel (an object with {', '.join(_KERNEL_FIELDS)}), "
-                        f"got {type(kernel).__name__} without {', '.join(missing)}")
-    return tuple(getattr(kernel, f) for f in _KERNEL_FIELDS)
+        if not isinstance(kernel, MLPKernel):
+            raise TypeError(f"kernel must be a spectra.analytic.MLPKernel, got {type(kernel).__name__}")
+        degs = parse_degrees(degrees, max_degree, **self._degree_range())
+        return self._engine()(kernel, self.dim, degs, check_rtol(rtol), check_precision(precision))

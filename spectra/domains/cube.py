@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_finite_array, check_int
-from ..analytic import cube_spectrum
+from ..analytic import cube as _analytic_cube
 from ..analytic.bases import cube_multiplicity, krawtchouk_matrix
 from .base import Domain
 from .result import DegreeSpectrum, sampled_spectrum
@@ -330,5 +330,9 @@ class Cube(Domain):
         return True
 
     # ------------------------------------------------------------------ exact spectra
-    def _spectrum_function(self):
-        return cube_spectrum
+    def _engine(self):
+        return _analytic_cube._spectrum
+
+    def _degree_range(self) -> dict:
+        return {"maximum": self.dim}
+

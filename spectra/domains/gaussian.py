@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_int
-from ..analytic import gaussian_spectrum
+from ..analytic import gaussian as _analytic_gaussian
 from ..analytic.bases import sphere_multiplicity
 from .base import Domain
 
@@ -66,5 +66,6 @@ class Gaussian(Domain):
         raise NotImplementedError("degree_spectrum is not defined for Gaussian inputs (the radial eigenvalues of a "
                                   "degree block are not separated by a pairwise projection); use Sphere(dim)")
 
-    def _spectrum_function(self):
-        return gaussian_spectrum
+    def _engine(self):
+        return _analytic_gaussian._spectrum
+

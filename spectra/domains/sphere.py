@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_dim, check_finite_array, check_int
-from ..analytic import sphere_spectrum
+from ..analytic import sphere as _analytic_sphere
 from ..analytic.bases import gegenbauer, sphere_multiplicity
 from .base import Domain
 from .result import DegreeSpectrum, sampled_spectrum
@@ -210,5 +210,6 @@ class Sphere(Domain):
         return out if kernel is None else out.with_analytic(self.spectrum(kernel, max_degree=int(out.degrees[-1])))
 
     # ------------------------------------------------------------------ exact spectra
-    def _spectrum_function(self):
-        return sphere_spectrum
+    def _engine(self):
+        return _analytic_sphere._spectrum
+
