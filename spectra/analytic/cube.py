@@ -37,7 +37,7 @@ from .._validation import check_dim
 from .bases import krawtchouk_matrix, krawtchouk_transform
 from .kernels import MLPKernel
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
 
 __all__ = ["cube_spectrum", "cube_grid_points", "float64_tolerance", "FAST_KERNEL_TOL"]
 
@@ -210,13 +210,8 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     mu_fast = _float_transform(phi, all_degs)
     trace = float(phi[0])
 
-    n = len(degs)
-    eig = np.zeros(n)
-    log10 = np.full(n, -np.inf)
-    exact: list = [None] * n
-    rel = np.zeros(n)
-    cert = np.ones(n, dtype=bool)
-    method = ["zero"] * n
+    eig, log10, exact, rel, cert, method = result_columns(len(degs))
+    cert[:] = True  # exact zeros and certified values; the float64 path clears its own
     need_exact = []
     import mpmath
 

@@ -34,7 +34,7 @@ from .bases import funk_hecke_rule, sphere_multiplicity
 from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
 from .sphere import _spectrum as _sphere_spectrum
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
 
 __all__ = ["gaussian_spectrum", "radial_rule", "homogeneity_degree"]
 
@@ -232,13 +232,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision,
     trace = float(w @ diag)
     import mpmath
 
-    n = len(degs)
-    eig = np.zeros(n)
-    log10 = np.full(n, -np.inf)
-    exact: list = [mpmath.mpf(0)] * n
-    rel = np.zeros(n)
-    cert = np.zeros(n, dtype=bool)
-    meth = ["zero"] * n
+    eig, log10, exact, rel, cert, meth = result_columns(len(degs))
     radial = []
     for i, k in enumerate(degs):
         k = int(k)

@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
 from .kernels import MLPKernel
 
-__all__ = ["Spectrum", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances"]
+__all__ = ["Spectrum", "result_columns", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances"]
 
 
 @dataclass
@@ -167,6 +167,18 @@ def _fmt_mp(x) -> str:
     if x == 0:
         return "0"
     return mpmath.nstr(x, 15, min_fixed=-4, max_fixed=6)
+
+
+def result_columns(n: int, *, exact_default=0):
+    """Empty per-degree columns of a :class:`Spectrum` with ``n`` degrees.
+
+    Returns ``(eigenvalues, log10_eigenvalues, exact, rel_error_bound, certified, method)`` filled for
+    eigenvalues that are exactly zero (the engines overwrite the others).
+    """
+    import mpmath
+
+    zero = mpmath.mpf(0) if exact_default == 0 else exact_default
+    return (np.zeros(n), np.full(n, -np.inf), [zero] * n, np.zeros(n), np.zeros(n, dtype=bool), ["zero"] * n)
 
 
 def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=1):

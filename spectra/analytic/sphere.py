@@ -46,7 +46,7 @@ from .bases import funk_hecke_rule, sphere_multiplicity
 from .cube import float64_tolerance
 from .kernels import MLPKernel
 from .precision import arb_log10, arb_to_mpf
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees
+from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
 
 __all__ = ["sphere_spectrum", "sphere_multiplicity"]
 
@@ -112,13 +112,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     zero_all = [kern.structural_zero(k) for k in range(K + 1)]
     import mpmath
 
-    n = len(degs)
-    eig = np.zeros(n)
-    log10 = np.full(n, -np.inf)
-    exact: list = [mpmath.mpf(0)] * n
-    rel = np.zeros(n)
-    cert = np.zeros(n, dtype=bool)
-    method = ["zero"] * n
+    eig, log10, exact, rel, cert, method = result_columns(len(degs))
     extra: dict = {}
     if precision == "float64" or not kern.exact:
         a = fh.half_width(d, 60)

@@ -59,6 +59,12 @@ class Domain(ABC):
     def sample(self, n=None, *, seed=0) -> np.ndarray:
         """``n`` seeded points of the domain, shape ``(n, dim)``."""
 
+    def _require_n(self, n) -> int:
+        """The number of points a random sampler needs (only the full cube can be listed)."""
+        if n is None:
+            raise ValueError(f"n (number of points) is required for {self!r}")
+        return n
+
     def _check_points(self, X, name: str = "X") -> np.ndarray:
         X = check_finite_array(X, name, ndim=2)
         if X.shape[1] != self.dim:
@@ -114,3 +120,15 @@ class Domain(ABC):
             raise TypeError(f"kernel must be a spectra.analytic.MLPKernel, got {type(kernel).__name__}")
         degs = parse_degrees(degrees, max_degree, **self._degree_range())
         return self._engine()(kernel, self.dim, degs, check_rtol(rtol), check_precision(precision))
+
+
+def check_gram_and_points(K, X, *, min_points: int = 2):
+    """``(K, X, n, d)`` for a Gram matrix ``K`` (n, n) measured on points ``X`` (n, d); clear errors otherwise."""
+    K = check_finite_array(K, "K", ndim=2)
+    X = check_finite_array(X, "X", ndim=2)
+    n, d = X.shape
+    if K.shape != (n, n):
+        raise ValueError(f"K must have shape ({n}, {n}) to match X, got {K.shape}")
+    if n < min_points:
+        raise ValueError(f"X must have at least {min_points} points, got {n}")
+    return K, X, n, d

@@ -18,7 +18,7 @@ import numpy as np
 from .._validation import as_generator, check_dim, check_finite_array, check_int
 from ..analytic import cube as _analytic_cube
 from ..analytic.bases import cube_multiplicity, krawtchouk_matrix
-from .base import Domain
+from .base import Domain, check_gram_and_points
 from .result import DegreeSpectrum, sampled_spectrum
 from .walsh import cube_degree_spectrum, cube_index, full_cube_order, walsh_degree_energy
 
@@ -194,17 +194,11 @@ def cube_sample_degree_projections(K, X, max_degree: int, *, chunk_size: int = 2
     >>> bool(abs(mu[1] - 1 / 12) < 0.005)
     True
     """
-    K = check_finite_array(K, "K", ndim=2)
-    X = check_finite_array(X, "X", ndim=2)
-    n, d = X.shape
+    K, X, n, d = check_gram_and_points(K, X)
     if d <= 62:
         cube_index(X)  # validates the +-1 entries
     elif not np.all(np.abs(X) == 1.0):
         raise ValueError("X must be a cube sample with entries in {-1, +1}")
-    if K.shape != (n, n):
-        raise ValueError(f"K must have shape ({n}, {n}) to match X, got {K.shape}")
-    if n < 2:
-        raise ValueError(f"X must have at least 2 points, got {n}")
     max_degree = check_int(max_degree, "max_degree", minimum=0, maximum=d)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     degrees = range(max_degree + 1)

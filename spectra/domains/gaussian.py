@@ -53,9 +53,7 @@ class Gaussian(Domain):
 
     def sample(self, n=None, *, seed=0) -> np.ndarray:
         """``n`` points of ``N(0, I_dim)`` (:func:`sample_gaussian`)."""
-        if n is None:
-            raise ValueError(f"n (number of points) is required for {self!r}")
-        return sample_gaussian(self.dim, n, seed=seed)
+        return sample_gaussian(self.dim, self._require_n(n), seed=seed)
 
     def degree_spectrum(self, gram, X=None, **options):
         """Not available: a sample does not separate the radial eigenvalues of a degree block.

@@ -16,7 +16,7 @@ import numpy as np
 from .._validation import as_generator, check_dim, check_finite_array, check_int
 from ..analytic import sphere as _analytic_sphere
 from ..analytic.bases import gegenbauer, sphere_multiplicity
-from .base import Domain
+from .base import Domain, check_gram_and_points
 from .result import DegreeSpectrum, sampled_spectrum
 
 __all__ = ["Sphere", "sample_sphere", "spherical_harmonic_target", "sphere_degree_projections"]
@@ -114,14 +114,8 @@ def sphere_degree_projections(K, X, max_degree: int, *, exclude_diagonal: bool =
     >>> bool(abs(lam[1] - 1 / 3) < 0.02)
     True
     """
-    K = check_finite_array(K, "K", ndim=2)
-    X = check_finite_array(X, "X", ndim=2)
-    n, d = X.shape
+    K, X, n, d = check_gram_and_points(K, X)
     d = check_dim(d, "X.shape[1]", minimum=2)
-    if K.shape != (n, n):
-        raise ValueError(f"K must have shape ({n}, {n}) to match X, got {K.shape}")
-    if n < 2:
-        raise ValueError(f"X must have at least 2 points, got {n}")
     max_degree = check_int(max_degree, "max_degree", minimum=0)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     rows = min(chunk_size, max(1, _MAX_BLOCK // ((max_degree + 1) * n)))
@@ -168,9 +162,7 @@ class Sphere(Domain):
 
     def sample(self, n=None, *, seed=0) -> np.ndarray:
         """``n`` uniform points on the sphere of radius ``sqrt(dim)`` (:func:`sample_sphere`)."""
-        if n is None:
-            raise ValueError(f"n (number of points) is required for {self!r}")
-        return sample_sphere(self.dim, n, seed=seed)
+        return sample_sphere(self.dim, self._require_n(n), seed=seed)
 
     # ------------------------------------------------------------------ basis and targets
     def gegenbauer(self, max_degree: int, t) -> np.ndarray:
