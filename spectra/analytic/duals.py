@@ -148,21 +148,20 @@ def erf_dual_derivative_arb(c, v1, v2):
     return 4 / (arb.pi() * ((1 + 2 * v1) * (1 + 2 * v2) - 4 * c * c).sqrt())
 
 
+def _gelu_parts_arb(c, v1, v2):
+    s2 = (1 + v1) * (1 + v2)
+    return s2 - c * c, 1 / (1 + v1) + 1 / (1 + v2) - 1, (c / s2.sqrt()).asin()
+
+
 def gelu_dual_arb(c, v1, v2):
     arb = _arb()
-    s2 = (1 + v1) * (1 + v2)
-    D = s2 - c * c
-    alpha = 1 / (1 + v1) + 1 / (1 + v2) - 1
-    asn = (c / s2.sqrt()).asin()
+    D, alpha, asn = _gelu_parts_arb(c, v1, v2)
     return c / 4 + (c * asn + (v1 * v2 + alpha * c * c) / D.sqrt()) / (2 * arb.pi())
 
 
 def gelu_dual_derivative_arb(c, v1, v2):
     arb = _arb()
-    s2 = (1 + v1) * (1 + v2)
-    D = s2 - c * c
-    alpha = 1 / (1 + v1) + 1 / (1 + v2) - 1
-    asn = (c / s2.sqrt()).asin()
+    D, alpha, asn = _gelu_parts_arb(c, v1, v2)
     rD = D.sqrt()
     return arb(1) / 4 + (asn + c / rD + 2 * alpha * c / rD + c * (v1 * v2 + alpha * c * c) / (D * rD)) / (2 * arb.pi())
 
