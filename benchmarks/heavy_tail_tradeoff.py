@@ -25,10 +25,12 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import warnings
 
 from threadpoolctl import threadpool_limits
 
-from spectra.empirical.linear_width import TwoLayerStudent, single_index_data, train_first_layer
+from spectra.empirical.linear_width import TwoLayerStudent, single_index_data
+from spectra.empirical.training import train
 from spectra.reproductions._linear_width import setup, snapshot
 from spectra.reproductions.bulk_invariance import bulk_invariant
 from spectra.reproductions.common import figure_path, pyplot, save_figure
@@ -73,18 +75,22 @@ def main(argv=None):
     for opt, lr, label in runs:
         net.W[...] = W0
         t0 = time.perf_counter()
-        hist = train_first_layer(net, data.X, data.y, optimizer=opt, lr=lr, steps=max(STEPS), snapshot_steps=STEPS)
+        with warnings.catch_warnings():  # a divergence is reported below
+            warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+            run = train(net, data.X, data.y, n_steps=max(STEPS), lr=lr, optimizer=opt, trainable=["W1"],
+                        record=("weights",), record_steps=STEPS)
+        W_at = dict(zip(run.steps.tolist(), run.weights["W1"])) if run.weights else {}
         for s in STEPS:
-            if s not in hist.snapshots:  # diverged before step s
+            if s not in W_at:  # diverged before step s
                 continue
-            net.W[...] = hist.snapshots[s]
+            net.W[...] = W_at[s]
             m = measure(net, data, s0)
             m.update(opt=opt, lr=label, step=s)
             rows.append(m)
             print(f"{opt:4s} lr={label:>12s} step {s:2d}: alpha {m['alpha']:6.2f}+-{m['se']:5.2f} "
                   f"outliers {m['outliers']:3d} W1 {m['w1']:.4f} test {m['test']:.4f}"
                   f"{'  heavy' if m['heavy'] else ''}{'  invariant' if m['invariant'] else ''}", flush=True)
-        print(f"  ({time.perf_counter() - t0:.1f} s{', diverged' if hist.diverged else ''})", flush=True)
+        print(f"  ({time.perf_counter() - t0:.1f} s{', diverged' if run.diverged else ''})", flush=True)
 
     heavy = [r for r in rows if r["opt"] == "adam" and r["heavy"]]
     gd_inv = [r for r in rows if r["opt"] == "gd" and r["invariant"]]

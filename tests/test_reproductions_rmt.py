@@ -82,6 +82,36 @@ def test_heavy_tail_gd_baseline_is_best_bulk_invariant(results):
     assert r.claims[1].passed == (t["test_adam"] < t["test_gd_best"])
 
 
+def test_bulk_invariant_criteria():
+    from spectra.empirical.random_matrix import find_outliers, weight_esd
+    from spectra.reproductions.bulk_invariance import bulk_invariant
+
+    rng = np.random.default_rng(0)
+    W0 = rng.standard_normal((450, 300))
+    K = np.linspace(0.1, 2.0, 100)
+
+    def snap(W, K=None):
+        s = {"esd": weight_esd(W), "outliers": find_outliers(W)}
+        return s if K is None else {**s, "ck_eigs": K, "ntk_eigs": K}
+
+    v = bulk_invariant(snap(W0, K), snap(W0 + 0.01 * rng.standard_normal(W0.shape), K))
+    assert v.invariant and v.weights_invariant and v.kernels_checked and v.w1_rel_ck == 0 and v.outliers == 0
+    v = bulk_invariant(snap(W0, K), snap(W0, 1.1 * K))  # the kernel bulks moved by 10 %
+    assert v.weights_invariant and not v.w1_ok and not v.invariant and v.w1_rel_ntk > 0.02
+    v = bulk_invariant(snap(W0), snap(W0))  # without kernels: never "invariant", only the weight criteria
+    assert v.weights_invariant and not v.kernels_checked and not v.invariant and np.isnan(v.w1_rel_ck)
+    assert not bulk_invariant(snap(W0), snap(W0), diverged=True).weights_invariant
+    spiked = W0 + 5.0 * np.outer(np.ones(450), np.eye(300)[0])  # a rank-one term: one outlier
+    v = bulk_invariant(snap(W0), snap(spiked))
+    assert v.outliers >= 1 and not v.no_outlier and not v.weights_invariant
+    with pytest.raises(TypeError, match="snapshot0"):
+        bulk_invariant([1, 2], snap(W0))
+    with pytest.raises(ValueError, match="'outliers'"):
+        bulk_invariant(snap(W0), {"esd": weight_esd(W0)})
+    with pytest.raises(TypeError, match="diverged"):
+        bulk_invariant(snap(W0), snap(W0), diverged="no")
+
+
 def test_max_lr_matches_analytic_threshold(results):
     v = results["max-lr"].claims[0].values
     assert abs(v["eta_star"] / v["eta_from_gram"] - 1) < 1e-9

@@ -2,16 +2,19 @@
 
 The setting of Wang et al. 2023 (arXiv 2211.06506): the two-layer student of
 :mod:`spectra.empirical.linear_width` on a single-index teacher, ``n / d`` and ``h / d`` fixed.
-Here: the sizes, the seeded set-up, the snapshot of spectra and scalar measurements taken before
-and after training, and the distance between two spectra.
+Here: the sizes, the seeded set-up, training of the first layer alone, the snapshot of spectra and
+scalar measurements taken before and after training, and the distance between two spectra.
 """
 from __future__ import annotations
+
+import warnings
 
 from spectra.empirical.linear_width import TwoLayerStudent, single_index_data
 from spectra.empirical.random_matrix import (find_outliers, gram_esd, ks_distance, powerlaw_alpha,
                                              top_eigvec_overlap, top_singular_overlap, wasserstein1, weight_esd)
+from spectra.empirical.training import train
 
-__all__ = ["DEFAULT_SIZES", "FAST_SIZES", "setup", "snapshot", "add_kernels", "compare"]
+__all__ = ["DEFAULT_SIZES", "FAST_SIZES", "setup", "train_W", "snapshot", "add_kernels", "compare"]
 
 # n, d, h of the main configuration of Kothapalli et al. (arXiv 2406.04657, public code), which models
 # Wang et al.'s setting; the fast size keeps the ratios n / d = 2 and h / d = 1.5
@@ -25,6 +28,21 @@ def setup(fast: bool, seed: int):
     data = single_index_data(sz["n"], sz["d"], n_test=1000, seed=seed)
     net = TwoLayerStudent(sz["d"], sz["h"], seed=seed + 1)
     return sz, data, net
+
+
+def train_W(net: TwoLayerStudent, data, *, optimizer: str, lr: float, steps: int,
+            progress: bool = False) -> tuple[list, bool]:
+    """Train the first layer ``W`` alone (readout ``a`` frozen): full-batch :func:`train` on the MSE.
+
+    Returns the training loss before every step and after the last one (shorter when the run
+    diverged) and whether it diverged.  The callers report a divergence in their claims, so
+    :func:`train`'s warning is not repeated.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+        run = train(net, data.X, data.y, n_steps=steps, lr=lr, optimizer=optimizer, trainable=["W1"],
+                    record=("loss",), record_steps=[steps], progress=progress)
+    return run.loss_history.tolist() + run.train_loss.tolist(), run.diverged
 
 
 def snapshot(net: TwoLayerStudent, data, *, kernels: bool = True) -> dict:

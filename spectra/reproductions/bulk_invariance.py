@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spectra.empirical.linear_width import train_first_layer
 from spectra.empirical.random_matrix import mp_edges, plot_esd
 from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import compare, setup, snapshot
+from ._linear_width import compare, setup, snapshot, train_W
 
 __all__ = ["NAME", "LR", "STEPS", "W1_TOL", "SIGMA2_TOL", "BulkInvariance", "bulk_invariant", "run"]
 
@@ -167,16 +166,16 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     log(progress, f"[{NAME}] n={sz['n']} d={sz['d']} h={sz['h']}: measuring initialization")
     s0 = snapshot(net, data)
     log(progress, f"[{NAME}] GD lr={LR:g}, {STEPS} steps")
-    hist = train_first_layer(net, data.X, data.y, optimizer="gd", lr=LR, steps=STEPS, progress=progress)
+    loss, diverged = train_W(net, data, optimizer="gd", lr=LR, steps=STEPS, progress=progress)
     s1 = snapshot(net, data)
-    v = bulk_invariant(s0, s1, diverged=hist.diverged)
+    v = bulk_invariant(s0, s1, diverged=diverged)
     fit = s1["outliers"].fit
     claims = [
         Claim(f"weight, CK and NTK spectra at the end are within relative W1 {W1_TOL} of initialization",
               v.w1_ok and not v.diverged,
               {"w1_rel_weights": v.w1_rel_weights, "w1_rel_ck": v.w1_rel_ck, "w1_rel_ntk": v.w1_rel_ntk,
                "ks_weights": v.ks_weights, "ks_p_weights": v.ks_p_weights, "ks_ck": v.ks_ck, "ks_ntk": v.ks_ntk,
-               "loss_start": hist.loss[0], "loss_end": hist.loss[-1]}),
+               "loss_start": loss[0], "loss_end": loss[-1]}),
         Claim("no weight outlier above the MP edge + Tracy-Widom margin (s=2.02)", v.no_outlier,
               {"outliers": v.outliers, "lambda_max": s1["outliers"].lambda_max,
                "threshold": s1["outliers"].threshold, "outliers_at_init": s0["outliers"].count}),
@@ -199,5 +198,5 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
         fig.suptitle(f"bulk invariance: GD lr={LR:g}, {STEPS} steps (n={sz['n']}, d={sz['d']}, h={sz['h']})")
 
     fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=3, figsize=(13, 3.6))
-    data_out = {"loss": hist.loss, "esd_init": s0["esd"], "esd_end": s1["esd"]}
+    data_out = {"loss": loss, "esd_init": s0["esd"], "esd_end": s1["esd"]}
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0, data_out)

@@ -33,6 +33,7 @@ import time
 
 import numpy as np
 
+from spectra.empirical.training import train
 from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
 NAME = "degree-learning"
@@ -50,32 +51,15 @@ def _mlp(d, width, depth, seed, n_out):
     return MLP(d, width, depth, ACT, WV, BV, seed=seed, n_outputs=n_out, dtype=np.float32)
 
 
-def _train_all(net, X, Y, Xt, Yt, eta, steps):
-    """GD on all layers of the centred network f - f_0; returns the test loss per output."""
-    n = X.shape[0]
-    F0, F0t = net(X), net(Xt)
-    T = Y + F0  # f - f_0 - Y = f - (Y + f_0)
-    for _ in range(steps):
-        out, cache = net.forward(X)
-        grads = net.backward(cache, (out - T) / n)
-        for p, g in zip(net.params, grads):
-            p -= eta * g
-    return 0.5 * np.mean((net(Xt) - F0t - Yt) ** 2, axis=0)
+def _train_centred(net, X, Y, eta, steps, trainable):
+    """Full-batch GD of the centred network ``f - f_0`` on ``Y``; returns the loss per output.
 
-
-def _train_last(net, X, Y, Xt, Yt, eta, steps):
-    """GD on the readout only of the centred network: f - f_0 = ws * A (W - W_0)^T + bs * (b - b_0)."""
-    L = net.depth
-    ws, bs = net._w_scale[L], net._b_scale[L]
-    A, At = net.features(X), net.features(Xt)
-    dW = np.zeros_like(net.params[2 * L])
-    db = np.zeros_like(net.params[2 * L + 1])
-    n = X.shape[0]
-    for _ in range(steps):
-        R = (ws * A @ dW.T + bs * db - Y) / n
-        dW -= eta * ws * (R.T @ A)
-        db -= eta * bs * R.sum(axis=0)
-    return 0.5 * np.mean((ws * At @ dW.T + bs * db - Yt) ** 2, axis=0)
+    Training ``f`` on the targets ``Y + f_0`` is the same: ``f - (Y + f_0) = (f - f_0) - Y``.
+    ``trainable="last"`` trains the readout alone (kernel: CK), ``"all"`` every layer (NTK).
+    """
+    F0 = net(X)
+    train(net, X, Y + F0, n_steps=steps, lr=eta, optimizer="gd", trainable=trainable, record=(), record_steps=[])
+    return 0.5 * np.mean((net(X) - F0 - Y) ** 2, axis=0)
 
 
 def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=None) -> ReproductionResult:
@@ -95,7 +79,6 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     Y = np.stack([random_cube_polynomial(X, k, seed=seed + 100 * k + t)
                   for k in DEGREES for t in range(TARGETS_PER_DEGREE)], axis=1)
     X, Y = X.astype(np.float32), Y.astype(np.float32)
-    Xt, Yt = X, Y
     fv = {"ntk": np.zeros((len(depths), len(DEGREES))), "ck": np.zeros((len(depths), len(DEGREES)))}
     loss = {"all": np.zeros_like(fv["ntk"]), "last": np.zeros_like(fv["ntk"])}
     etas = {"ntk": [], "ck": []}
@@ -106,11 +89,10 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
             etas[ker].append(LR_TRACE / float(s.trace))
         log(progress, f"[{NAME}] depth {L}: training all layers (eta={etas['ntk'][-1]:.3g}) and the last "
                       f"layer (eta={etas['ck'][-1]:.3g}), {steps} steps")
-        net = _mlp(d, width, L, seed + L, Y.shape[1])
-        per_target = _train_last(net, X, Y, Xt, Yt, etas["ck"][-1], steps)  # before W changes
-        loss["last"][i] = per_target.reshape(len(DEGREES), TARGETS_PER_DEGREE).mean(axis=1)
-        per_target = _train_all(net, X, Y, Xt, Yt, etas["ntk"][-1], steps)
-        loss["all"][i] = per_target.reshape(len(DEGREES), TARGETS_PER_DEGREE).mean(axis=1)
+        for part, kernel in (("last", "ck"), ("all", "ntk")):  # the same initial network for both
+            net = _mlp(d, width, L, seed + L, Y.shape[1])
+            per_target = _train_centred(net, X, Y, etas[kernel][-1], steps, part)
+            loss[part][i] = per_target.reshape(len(DEGREES), TARGETS_PER_DEGREE).mean(axis=1)
     rho = {}
     for j, k in enumerate(DEGREES):
         r = spearmanr(loss["all"][:, j], fv["ntk"][:, j])

@@ -44,12 +44,12 @@ from __future__ import annotations
 import math
 import time
 
-from spectra.empirical.linear_width import TwoLayerStudent, train_first_layer
+from spectra.empirical.linear_width import TwoLayerStudent
 from spectra.empirical.random_matrix import plot_esd, plot_powerlaw_tail
 from spectra.reproductions.bulk_invariance import W1_TOL, bulk_invariant
 from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import add_kernels, setup, snapshot
+from ._linear_width import add_kernels, setup, snapshot, train_W
 
 __all__ = ["NAME", "ADAM_PHASES", "STEPS", "GD_LRS", "WELL_BELOW", "SE_MARGIN", "heavier_than", "run"]
 
@@ -67,8 +67,8 @@ def _gd_run(sz, data, W0, seed, lr, progress):
     net = TwoLayerStudent(sz["d"], sz["h"], seed=seed + 1)
     net.W[...] = W0  # identical start
     log(progress, f"[{NAME}] GD lr={lr:g}, {STEPS} steps")
-    hist = train_first_layer(net, data.X, data.y, optimizer="gd", lr=lr, steps=STEPS, progress=False)
-    return net, hist
+    loss, diverged = train_W(net, data, optimizer="gd", lr=lr, steps=STEPS)
+    return net, loss, diverged
 
 
 def heavier_than(fit, ref) -> bool:
@@ -112,9 +112,9 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     losses, adam_diverged = [], False
     for lr, (_, st) in zip(adam_lrs, ADAM_PHASES):
         log(progress, f"[{NAME}] Adam lr={lr:.4g}, {st} steps")
-        h_adam = train_first_layer(net, data.X, data.y, optimizer="adam", lr=lr, steps=st, progress=False)
-        losses += h_adam.loss
-        if h_adam.diverged:
+        loss, diverged = train_W(net, data, optimizer="adam", lr=lr, steps=st)  # a fresh Adam state
+        losses += loss
+        if diverged:
             adam_diverged = True
             break
     sa = snapshot(net, data, kernels=False)
@@ -122,29 +122,29 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     # ---- GD scan: weight criteria for every rate, stop at the first failure
     scan, nets = [], {}
     for lr in GD_LRS:
-        g, hist = _gd_run(sz, data, W0, seed, lr, progress)
-        s = snapshot(g, data, kernels=False) if not hist.diverged else None
+        g, loss, diverged = _gd_run(sz, data, W0, seed, lr, progress)
+        s = snapshot(g, data, kernels=False) if not diverged else None
         if s is None:  # a diverged W has no spectrum to measure
             ok, info = False, {"diverged": True}
         else:
-            v = bulk_invariant(s0, s, diverged=hist.diverged)
+            v = bulk_invariant(s0, s, diverged=diverged)
             ok = v.weights_invariant
             info = {"w1_rel_weights": v.w1_rel_weights, "outliers": v.outliers, "sigma2": v.sigma2,
                     "diverged": v.diverged}
         row = {"lr": lr, "weights_invariant": ok, **info, "kernels_checked": False, "bulk_invariant": False}
         if s is not None:
             row.update(test_ridge=s["test_ridge"], alpha=s["alpha_ks"].alpha, alpha_se=s["alpha_ks"].alpha_se,
-                       train_loss=hist.loss[-1])
+                       train_loss=loss[-1])
         scan.append(row)
         log(progress, f"[{NAME}]   lr={lr:g}: test {row.get('test_ridge', float('nan')):.4f}, weights invariant {ok}")
         if not ok:
             break
-        nets[lr] = (g, s, hist)
+        nets[lr] = (g, s, loss)
     # CK/NTK criteria for the best candidates, best test error first
     best = None
     for row in sorted((r for r in scan if r["weights_invariant"]), key=lambda r: r["test_ridge"]):
-        g, s, hist = nets[row["lr"]]
-        v = bulk_invariant(s0, add_kernels(s, g, data, overlap=False), diverged=hist.diverged)
+        g, s, _ = nets[row["lr"]]
+        v = bulk_invariant(s0, add_kernels(s, g, data, overlap=False))  # only non-diverged runs get here
         row.update(kernels_checked=v.kernels_checked, w1_rel_ck=v.w1_rel_ck, w1_rel_ntk=v.w1_rel_ntk)
         row["bulk_invariant"] = v.invariant
         if row["bulk_invariant"]:
@@ -152,7 +152,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
             break
     if best is None:
         raise RuntimeError("no bulk-invariant GD learning rate in the scan")  # not expected: lr=10 barely moves
-    _, sg, h_gd = nets[best["lr"]]
+    _, sg, loss_gd = nets[best["lr"]]
     scanned = ", ".join(f"{r['lr']:g}" for r in scan)
     a0, aa, ag = s0["alpha_ks"], sa["alpha_ks"], sg["alpha_ks"]
     claims = [
@@ -173,7 +173,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                "test_init": s0["test_ridge"],
                **{f"test_gd_lr{r['lr']:g}": r.get("test_ridge", float("nan")) for r in scan},
                "test_fixed_readout_adam": sa["test_fixed"], "test_fixed_readout_gd": sg["test_fixed"],
-               "train_loss_adam": losses[-1], "train_loss_gd": h_gd.loss[-1],
+               "train_loss_adam": losses[-1], "train_loss_gd": loss_gd[-1],
                "overlap_beta_adam": sa["overlap_beta"], "overlap_beta_gd": sg["overlap_beta"]}),
     ]
     settings = {**sz, "adam_phases_lr_steps": [[lr, st] for lr, (_, st) in zip(adam_lrs, ADAM_PHASES)],
@@ -209,4 +209,4 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=3, figsize=(14, 3.8),
                       gridspec_kw={"width_ratios": [1.15, 1.0, 0.9]}, layout="constrained")
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0,
-                              {"loss_adam": losses, "loss_gd": h_gd.loss})
+                              {"loss_adam": losses, "loss_gd": loss_gd})

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
+from spectra.empirical.training import train
 from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
 NAME = "max-lr"
@@ -49,20 +51,15 @@ def _mlp(d, width, seed):
 
 
 def _train(net, X, y, eta, steps):
-    """Full-batch GD on (1/2n)||f - y||^2; returns the loss curve (stops at non-finite / 1e12)."""
-    n = X.shape[0]
-    losses = []
-    for _ in range(steps + 1):
-        out, cache = net.forward(X)
-        r = out[:, 0] - y
-        loss = 0.5 * float(np.mean(r * r))
-        losses.append(loss)
-        if not math.isfinite(loss) or loss > 1e12:
-            break
-        grads = net.backward(cache, (r / n)[:, None])
-        for p, g in zip(net.params, grads):
-            p -= eta * g
-    return losses
+    """Full-batch GD on (1/2n)||f - y||^2: the loss before every step and after the last one.
+
+    The run stops at a non-finite loss or one above 1e12 (that loss is the curve's last value).
+    """
+    with warnings.catch_warnings():  # divergence is an outcome here, classified by _classify
+        warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+        run = train(net, X, y, n_steps=steps, lr=eta, optimizer="gd", record=("loss",), record_steps=[steps],
+                    max_loss=1e12)
+    return run.loss_history.tolist() + run.train_loss.tolist()
 
 
 def _classify(losses, steps):

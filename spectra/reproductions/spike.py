@@ -18,11 +18,10 @@ import time
 
 import numpy as np
 
-from spectra.empirical.linear_width import train_first_layer
 from spectra.empirical.random_matrix import plot_esd
 from spectra.reproductions.common import Claim, ReproductionResult, figure, log
 
-from ._linear_width import setup, snapshot
+from ._linear_width import setup, snapshot, train_W
 
 NAME = "spike"
 #: learning rate = LR_SCALE * sqrt(h d); number of large steps
@@ -39,7 +38,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     log(progress, f"[{NAME}] n={sz['n']} d={sz['d']} h={sz['h']}: measuring initialization")
     s0 = snapshot(net, data)
     log(progress, f"[{NAME}] GD lr={lr:.4g} (= {LR_SCALE:g} sqrt(h d)), {STEPS} step(s)")
-    hist = train_first_layer(net, data.X, data.y, optimizer="gd", lr=lr, steps=STEPS, progress=progress)
+    loss, diverged = train_W(net, data, optimizer="gd", lr=lr, steps=STEPS, progress=progress)
     s1 = snapshot(net, data)
     rep = s1["outliers"]
     ck0, ck1 = s0["ck_eigs"], s1["ck_eigs"]
@@ -47,7 +46,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     ck_out = int(np.sum(ck1 > ck_edge))
     claims = [
         Claim("exactly one weight outlier above the MP edge + Tracy-Widom margin (s=2.02)",
-              rep.count == 1 and not hist.diverged,
+              rep.count == 1 and not diverged,
               {"outliers": rep.count, "top_eigenvalues": rep.outliers[:3], "threshold": rep.threshold,
                "bulk_edge": rep.bulk_edge, "outliers_at_init": s0["outliers"].count}),
         Claim(f"top right singular vector overlaps beta: |<v1, beta>| >= {OVERLAP_MIN}",
@@ -83,4 +82,4 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
 
     fig_path = figure(NAME, plot_path, draw, progress=progress, nrows=1, ncols=2, figsize=(10, 3.6))
     return ReproductionResult(NAME, claims, settings, fig_path, time.time() - t0,
-                              {"loss": hist.loss, "esd_init": s0["esd"], "esd_end": s1["esd"]})
+                              {"loss": loss, "esd_init": s0["esd"], "esd_end": s1["esd"]})
