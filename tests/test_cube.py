@@ -109,7 +109,7 @@ def test_every_degree_d128_against_mpmath(act, kernel, depth, wv, bv):
     assert np.allclose(s.log10_eigenvalues, [float(mpmath.log10(r)) for r in ref], rtol=0, atol=1e-12)
 
 
-# --------------------------------------------------------------------------- published reference values (formulas.md §8)
+# --------------------------------------------------------------------------- reference values (computed independently from the closed forms; Yang & Salman 2019 setting)
 @pytest.mark.parametrize("act,wv,bv,kernel,L,d,mus", [
     ("relu", 2, 0, "ck", 1, 128, [0.6391114575, 0.0078125, 3.900907422e-05, 0, 2.457375607e-09]),
     ("relu", 2, 1, "ntk", 3, 7, [9.898175403, 0.5785267557, 0.09420700047, 0.02977150248, 0.01815693938]),

@@ -106,7 +106,7 @@ def test_large_width_approaches_mlp_kernel():
 
 
 def test_standard_parametrization_ntk_matches_formula():
-    """formulas.md §2.4 (biases trained): Theta_SP^2 = n1 V(Sigma^1) + 1 + sw^2 Vdot(Sigma^1) Theta_SP^1."""
+    """Standard parametrization with trained biases (Jacot et al. 2018; Lee et al. 2019): Theta_SP^2 = n1 V(Sigma^1) + 1 + sw^2 Vdot(Sigma^1) Theta_SP^1."""
     d, n1, wv, bv = 6, 2000, 2.0, 0.2
     X = sample_sphere(d, 5, seed=0)
     G = X @ X.T

@@ -13,7 +13,7 @@ from spectra.analytic.bases import gegenbauer, sphere_multiplicity
 
 # ----------------------------------------------------------------------------- references
 def _a(alpha: int, k: int, d: int):
-    """Closed-form Gegenbauer coefficient E_tau_d[t_+^alpha P_k(t)] (formulas §5.5), in mpmath."""
+    """Closed-form Gegenbauer coefficient E_tau_d[t_+^alpha P_k(t)] (Beta integrals; Bach 2017, "Breaking the curse of dimensionality with convex neural networks"), in mpmath."""
     G = mpmath.gamma
     if k <= alpha:
         return (mpmath.factorial(alpha) * G(mpmath.mpf(d) / 2) * G(mpmath.mpf(alpha - k + 1) / 2)
@@ -37,7 +37,7 @@ def _relu_closed(d: int, k: int, kernel: str, wv=2.0):
 
 
 def _mp_kernel(c, act, depth, wv, bv, kernel):
-    """The MLP kernel written independently in mpmath (formulas §2.2, §3)."""
+    """The MLP kernel written independently in mpmath (the recursion of docs/conventions.md; Cho & Saul 2009 duals)."""
     wv, bv = mpmath.mpf(wv), mpmath.mpf(bv)
 
     def duals(s, q):

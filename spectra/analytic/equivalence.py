@@ -1,7 +1,7 @@
 r"""High-dimensional equivalence of the cube, sphere and Gaussian spectra: ``d^k mu_k -> Phi^{(k)}(0)``.
 
 For a fixed degree ``k`` and growing ``d``, the degree-``k`` eigenvalue on each of the three
-domains behaves like ``Phi^{(k)}(0) / d^k`` (formulas §6.3; Yang & Salman's equivalence).  This
+domains behaves like ``Phi^{(k)}(0) / d^k`` (Yang & Salman 2019, "A Fine-Grained Spectral Perspective on Neural Networks", sec. on the boolean cube, sphere and Gaussian).  This
 module computes
 
 * ``Phi^{(k)}(0)`` from high-precision Taylor coefficients: ``mpmath.taylor`` (finite differences

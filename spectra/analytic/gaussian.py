@@ -9,7 +9,7 @@ Two methods (``Spectrum.method`` says which):
 * **homogeneous** (exact): bias-free kernels of positively 1-homogeneous activations (relu,
   leaky relu, abs, identity; and any depth-0 bias-free kernel) satisfy
   ``K = (|x||y|/d) kappa(<x^, y^>)``; the only nonzero eigenvalue of block ``k`` is
-  ``lambda_k^sphere * 2 Gamma(d/2 + 1) / (d Gamma(d/2)) = lambda_k^sphere`` (formulas §6.2), so the
+  ``lambda_k^sphere * 2 Gamma(d/2 + 1) / (d Gamma(d/2)) = lambda_k^sphere`` (``E|x|^2/d = 1``), so the
   sphere spectrum (with its guarantees) is returned.
 * **radial** (everything else): ``u = r^2/2 ~ Gamma(d/2)`` is discretised by the ``M``-point
   generalised Gauss–Laguerre rule (``alpha = d/2 - 1``, Golub–Welsch, weights normalised to a

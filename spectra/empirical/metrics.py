@@ -1,4 +1,4 @@
-r"""Metrics of kernel evolution during training (``empirical-methods.md`` §2-§7).
+r"""Metrics of kernel evolution during training (Kopitkov & Indelman 2020; Baratin et al. 2021; Shan & Bordelon 2021; Cohen et al. 2021).
 
 * :func:`kernel_alignment` -- uncentered :math:`y^\top Ky/(\|K\|_F\|y\|^2)` and centered
   (Cortes-Mohri-Rostamizadeh, :math:`HKH`) kernel-target alignment; :func:`alignment_curve`
@@ -332,7 +332,7 @@ def sharpness_curve(kernels, lrs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kernel_specialization_matrix(kernels, Y) -> np.ndarray:
-    r"""Kernel specialization matrix, form (a) of ``empirical-methods.md`` §7.
+    r"""Kernel specialization matrix, form (a) of Shan & Bordelon 2021 (per-class target alignment).
 
     .. math::
         \mathrm{KSM}(c,d)=\frac{A(K^{c,c},y_dy_d^\top)}{\frac1C\sum_{c'}A(K^{c',c'},y_dy_d^\top)},
