@@ -204,12 +204,12 @@ def test_grid_save_load_roundtrip_and_foreign_file(tmp_path):
         load_cube_grid(txt)
 
 
-def test_json_keys_and_infinity():
+def test_json_keys_and_exact_zero():
     s = cube_spectrum(6, "erf", 1, 1.0, 0.0, "ck")
     obj = json.loads(s.to_json())
     for key in ["degrees", "eigenvalues", "log10_eigenvalues", "multiplicities", "fractional_variance", "rel_error_bound"]:
         assert len(obj[key]) == 7
-    assert obj["log10_eigenvalues"][0] == "-Infinity"
+    assert obj["log10_eigenvalues"][0] is None and obj["eigenvalues"][0] == 0.0  # exact zero (issue #13)
     assert obj["activation"] == "erf" and obj["dim"] == 6
 
 

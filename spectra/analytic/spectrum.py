@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import numpy as np
 
+from .._io import atomic_write
+from .._results import MAX_EXACT_INT, ResultMixin, csv_text, jsonable
 from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
 from .kernels import MLPKernel
 
 __all__ = ["Spectrum", "result_columns", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances"]
 
 
-@dataclass
-class Spectrum:
+@dataclass(repr=False)
+class Spectrum(ResultMixin):
     """Eigenvalues of an infinite-width kernel on one input domain, one per degree.
 
     Eigenvalues are those of the integral operator ``f -> E_y[K(., y) f(y)]`` with respect to
@@ -47,13 +50,37 @@ class Spectrum:
     method : list of str, length m
         How each eigenvalue was computed ("float64", "arb", "zero", ...).
     trace : float
-        ``Phi(1)`` = sum over all degrees of multiplicity * eigenvalue.
+        ``Phi(1)`` = sum over all degrees of multiplicity * eigenvalue (for Gaussian inputs,
+        ``E K(x, x)``).
     max_learning_rate : float or None
         For the NTK: the largest stable full-batch GD learning rate ``2 / max_k mu_k`` for the
         loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` (mean over samples), in the infinite-sample
         limit; multiply by ``n`` for the summed loss ``(1/2) sum_i (...)^2``.
     params : dict
         activation, depth, weight_var, bias_var, kernel (echo of the inputs).
+
+    Notes
+    -----
+    **Files.** ``to_json``/``save`` write one JSON object: ``format`` (``"spectra.spectrum"``),
+    ``version``, the scalars (domain, dim, the kernel's parameters, trace, max_learning_rate,
+    ``extra.*``) and one list per column, all of length m, so ``pandas.read_json`` gives one row
+    per degree.  Only finite numbers, ``null`` and strings appear:
+
+    * an exact zero is ``eigenvalues: 0.0`` with ``log10_eigenvalues: null``;
+    * ``multiplicities`` are integers when all are below ``2**53`` and decimal strings otherwise
+      (``C(128, 64)`` does not fit a double), with ``multiplicity_float`` (``null`` beyond the
+      float64 range) and ``log10_multiplicity`` beside them;
+    * ``exact`` holds each eigenvalue as a decimal string of 20 significant digits.
+
+    ``to_csv`` writes the same columns with ``# key: value`` metadata lines first
+    (``pandas.read_csv(path, comment="#")``); empty fields are null.
+
+    Examples
+    --------
+    >>> from spectra.analytic import cube_spectrum
+    >>> s = cube_spectrum(128, "relu", 2)
+    >>> len(repr(s)) < 1000, s.to_dict()["multiplicities"][64]
+    (True, '23951146041928082866135587776380551750')
     """
 
     domain: str
@@ -72,58 +99,91 @@ class Spectrum:
     params: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
+    FORMAT: ClassVar[str] = "spectra.spectrum"
+    VERSION: ClassVar[int] = 1
+    SHOWN: ClassVar[tuple] = ("degree", "eigenvalue", "log10_eigenvalue", "multiplicity_float",
+                              "fractional_variance", "certified")
+
     def __len__(self) -> int:
         return len(self.degrees)
 
     # ------------------------------------------------------------------ output
-    def to_dict(self) -> dict:
-        """JSON-ready dictionary (keys of the ``spectra eigen --format json`` output)."""
-        def f(x):
-            x = float(x)
-            if math.isnan(x):
-                return None
-            if math.isinf(x):
-                return "-Infinity" if x < 0 else "Infinity"
-            return x
+    def summary(self) -> str:
+        p = self.params
+        n_cert = int(np.count_nonzero(self.certified))
+        return (f"{str(p.get('kernel', '')).upper()} {p.get('activation')} depth={p.get('depth')} "
+                f"weight_var={p.get('weight_var')} bias_var={p.get('bias_var')} on the {self.domain}, "
+                f"d={self.dim}, {len(self)} degrees, {n_cert} certified, max rel. error bound "
+                f"{(float(np.max(self.rel_error_bound)) if len(self) else 0.0):.1e}")
 
+    def metadata(self) -> dict:
+        """The scalars of the result: domain, dim, the kernel's parameters, trace, max_learning_rate, extras."""
         out: dict[str, Any] = {"domain": self.domain, "dim": int(self.dim)}
         out.update({k: (v if not isinstance(v, np.ndarray) else v.tolist()) for k, v in self.params.items()})
-        out.update(
-            degrees=[int(k) for k in self.degrees],
-            eigenvalues=[f(x) for x in self.eigenvalues],
-            log10_eigenvalues=[f(x) for x in self.log10_eigenvalues],
-            multiplicities=[int(m) for m in self.multiplicities],
-            fractional_variance=[f(x) for x in self.fractional_variance],
-            rel_error_bound=[f(x) for x in self.rel_error_bound],
-            certified=[bool(x) for x in self.certified],
-            method=list(self.method),
-            trace=f(self.trace),
-            max_learning_rate=None if self.max_learning_rate is None else f(self.max_learning_rate),
-        )
-        for k, v in self.extra.items():
-            out[k] = v
+        out["trace"] = float(self.trace)
+        out["max_learning_rate"] = None if self.max_learning_rate is None else float(self.max_learning_rate)
+        out.update(_flat_extra(self.extra, len(self)))
         return out
 
-    def to_json(self, **kw) -> str:
-        """JSON text; ``-Infinity`` marks the log10 of an exact zero."""
-        kw.setdefault("indent", 2)
-        return json.dumps(self.to_dict(), allow_nan=True, **kw)
+    def rows(self) -> list:
+        """One dict per degree (the columns of ``to_dataframe``/``to_csv``)."""
+        mult, mult_f, mult_l = _multiplicity_columns(self.multiplicities)
+        return [{"degree": int(k), "eigenvalue": float(self.eigenvalues[i]),
+                 "log10_eigenvalue": _finite(self.log10_eigenvalues[i]), "exact": _fmt_exact(self.exact[i]),
+                 "multiplicity": mult[i], "multiplicity_float": mult_f[i], "log10_multiplicity": mult_l[i],
+                 "fractional_variance": float(self.fractional_variance[i]),
+                 "rel_error_bound": _finite(self.rel_error_bound[i]), "certified": bool(self.certified[i]),
+                 "method": str(self.method[i])} for i, k in enumerate(self.degrees)]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (keys of the ``spectra eigen --format json`` output; see Notes)."""
+        mult, mult_f, mult_l = _multiplicity_columns(self.multiplicities)
+        out = self.metadata()
+        out.update(
+            degrees=[int(k) for k in self.degrees],
+            eigenvalues=[float(x) for x in self.eigenvalues],
+            log10_eigenvalues=[_finite(x) for x in self.log10_eigenvalues],
+            exact=[_fmt_exact(x) for x in self.exact],
+            multiplicities=mult,
+            multiplicity_float=mult_f,
+            log10_multiplicity=mult_l,
+            fractional_variance=[_finite(x) for x in self.fractional_variance],
+            rel_error_bound=[_finite(x) for x in self.rel_error_bound],
+            certified=[bool(x) for x in self.certified],
+            method=[str(m) for m in self.method],
+        )
+        return out
+
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "Spectrum":
+        import mpmath
+
+        def arr(key, default=np.nan):
+            return np.array([default if v is None else v for v in obj[key]], dtype=float)
+
+        params = {k: obj[k] for k in ("activation", "depth", "weight_var", "bias_var", "kernel") if k in obj}
+        extra = {k[len("extra."):]: _unflat(v) for k, v in obj.items() if k.startswith("extra.")}
+        return cls(obj["domain"], int(obj["dim"]), np.array(obj["degrees"], dtype=int), arr("eigenvalues"),
+                   arr("log10_eigenvalues", -np.inf), [mpmath.mpf(x) for x in obj["exact"]],
+                   [int(m) for m in obj["multiplicities"]], arr("fractional_variance"), arr("rel_error_bound", np.inf),
+                   np.array(obj["certified"], dtype=bool), list(obj["method"]), float(obj["trace"]),
+                   obj.get("max_learning_rate"), params, extra)
 
     def to_csv(self) -> str:
-        rows = ["degree,eigenvalue,log10_eigenvalue,multiplicity,fractional_variance,rel_error_bound,method"]
-        for i, k in enumerate(self.degrees):
-            rows.append(
-                f"{int(k)},{self.eigenvalues[i]:.17g},{self.log10_eigenvalues[i]:.17g},{int(self.multiplicities[i])},"
-                f"{self.fractional_variance[i]:.17g},{self.rel_error_bound[i]:.3g},{self.method[i]}"
-            )
-        return "\n".join(rows) + "\n"
+        """CSV, one row per degree, after ``# key: value`` metadata lines (see Notes)."""
+        cols = ["degree", "eigenvalue", "log10_eigenvalue", "multiplicity", "multiplicity_float", "fractional_variance",
+                "rel_error_bound", "certified", "method"]
+        meta = {"format": self.FORMAT, "version": self.VERSION}
+        meta.update(self.metadata())
+        return csv_text(jsonable(meta), cols, self.rows())
 
     def to_table(self) -> str:
         p = self.params
         head = (f"{p.get('kernel', '').upper()} spectrum on the {self.domain}, d={self.dim}, "
                 f"activation={p.get('activation')}, depth={p.get('depth')}, "
                 f"weight_var={p.get('weight_var')}, bias_var={p.get('bias_var')}")
-        lines = [head, f"trace Phi(1) = {self.trace:.15g}"]
+        trace_name = "E K(x,x)" if self.domain == "gaussian" else "Phi(1)"
+        lines = [head, f"trace {trace_name} = {self.trace:.15g}"]
         if self.max_learning_rate is not None:
             lines.append(f"max stable GD learning rate 2/max(mu) = {self.max_learning_rate:.12g}  (loss (1/2n) sum (f-y)^2)")
         lines.append(f"{'k':>5} {'eigenvalue':>24} {'log10':>12} {'multiplicity':>14} {'frac.var.':>11} {'rel.err<=':>9}  method")
@@ -137,7 +197,11 @@ class Spectrum:
         return "\n".join(lines)
 
     def plot(self, path=None, ax=None, label=None):
-        """Eigenvalue against degree on a log axis (log10 values, so nothing underflows)."""
+        """Eigenvalue against degree on a log axis (log10 values, so nothing underflows); returns the axes.
+
+        Exact zeros are marked with an ``x`` on the bottom edge.  With ``path`` (and no ``ax``) the
+        figure is also written to that file.
+        """
         from .._plotting import plt_or_raise
 
         plt = plt_or_raise()
@@ -146,8 +210,11 @@ class Spectrum:
             fig, ax = plt.subplots(figsize=(6, 4))
         nz = np.isfinite(self.log10_eigenvalues)
         ax.plot(self.degrees[nz], self.log10_eigenvalues[nz], "o-", ms=3, label=label)
-        if np.any(~nz):
-            ax.plot(self.degrees[~nz], np.full((~nz).sum(), np.nan), "x")
+        if np.any(~nz) and np.any(nz):
+            lo = float(np.min(self.log10_eigenvalues[nz]))
+            ax.plot(self.degrees[~nz], np.full((~nz).sum(), lo), "x", color="0.5", ms=4,
+                    label="exact zero (by symmetry)")
+            ax.legend(fontsize=7)
         ax.set_xlabel("degree k")
         ax.set_ylabel(r"$\log_{10}\,\mu_k$")
         p = self.params
@@ -156,9 +223,66 @@ class Spectrum:
         ax.grid(alpha=0.3)
         if own and path is not None:
             fig.tight_layout()
-            fig.savefig(path, dpi=130)
+            atomic_write(path, lambda fh: fig.savefig(fh, dpi=130, format=_suffix(path)), binary=True)
             plt.close(fig)
         return ax
+
+
+def _suffix(path) -> str:
+    return os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+
+
+def _finite(x):
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _fmt_exact(x) -> str:
+    import mpmath
+
+    return "0.0" if x == 0 else mpmath.nstr(x, 20, strip_zeros=False)
+
+
+def _multiplicity_columns(mults):
+    """Exact multiplicities (ints, or strings when one exceeds 2**53), as floats (None past float64), log10."""
+    ints = [int(m) for m in mults]
+    big = any(m > MAX_EXACT_INT for m in ints)
+    exact = [str(m) for m in ints] if big else ints
+    flt, lg = [], []
+    for m in ints:
+        try:
+            flt.append(float(m))
+        except OverflowError:
+            flt.append(None)
+        lg.append(math.log10(m) if m > 0 else None)
+    return exact, flt, lg
+
+
+def _flat_extra(extra: dict, m: int) -> dict:
+    """``extra`` as ``extra.KEY`` scalars: nested dicts flattened, lists that are not per-degree as JSON text."""
+    out = {}
+
+    def put(key, v):
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                put(f"{key}.{k2}", v2)
+        elif isinstance(v, (list, tuple, np.ndarray)):
+            out[key] = json.dumps(jsonable(v))
+        else:
+            out[key] = v
+
+    for k, v in extra.items():
+        put(f"extra.{k}", v)
+    return out
+
+
+def _unflat(v):
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except json.JSONDecodeError:
+            return v
+    return v
 
 
 def _fmt_mp(x) -> str:

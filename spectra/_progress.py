@@ -1,0 +1,129 @@
+"""The package's one progress report, on stderr (stdout stays for results).
+
+:class:`Progress` counts work in units of *cost* (for instance ``width**2 * n**2`` per network),
+so that its estimate of the time left weights each step by what it costs, not by how many
+steps are left.  It draws a ``tqdm`` bar when tqdm is installed and stderr is a terminal, prints
+plain lines otherwise (at most one every ``every`` seconds, plus the last), and prints nothing
+when ``quiet``.
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+__all__ = ["Progress", "progress_bar"]
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """Cost-weighted progress of one job.
+
+    Parameters
+    ----------
+    total : float
+        Total cost of the job (any unit; ``update`` adds to it).
+    desc : str
+        Name shown before each report, e.g. ``"grid"``.
+    quiet : bool, default False
+        Print nothing.
+    stream : file, default ``sys.stderr``
+    every : float, default 2.0
+        Plain lines: the least number of seconds between two lines.
+    bar : bool or None
+        Force (True) or refuse (False) the tqdm bar; None: a bar when tqdm is installed and
+        ``stream`` is a terminal.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with Progress(10, "demo", stream=out, every=0) as p:
+    ...     p.update(4, "first")
+    >>> print(out.getvalue().splitlines()[0].split(" (")[0])
+    [demo] 4/10 first
+    """
+
+    def __init__(self, total: float, desc: str, *, quiet: bool = False, stream=None, every: float = 2.0,
+                 bar: bool | None = None):
+        self.total = float(total)
+        self.desc = desc
+        self.quiet = bool(quiet)
+        self.stream = sys.stderr if stream is None else stream
+        self.every = float(every)
+        self.done = 0.0
+        self.t0 = time.perf_counter()
+        self._last = -float("inf")
+        self._bar = None
+        if not self.quiet and (bar or (bar is None and _is_terminal(self.stream))):
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self._bar = tqdm(total=self.total, desc=desc, file=self.stream, leave=True, dynamic_ncols=True,
+                                 bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}", mininterval=0.2)
+        if not self.quiet and self._bar is None and _is_terminal(self.stream):
+            self.line(f"started, {desc}")
+
+    def eta(self) -> float:
+        """Seconds left at the cost-weighted rate so far (NaN before the first update)."""
+        el = time.perf_counter() - self.t0
+        if self.done <= 0:
+            return float("nan")
+        return el / self.done * max(self.total - self.done, 0.0)
+
+    def line(self, msg: str) -> None:
+        """One line on the stream, prefixed with ``[desc]`` (nothing when quiet)."""
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.write(f"[{self.desc}] {msg}", file=self.stream)
+        else:
+            self.stream.write(f"[{self.desc}] {msg}\n")
+            self.stream.flush()
+
+    def update(self, cost: float = 1.0, note: str = "") -> None:
+        """Record ``cost`` units of finished work; ``note`` says what was done."""
+        self.done += float(cost)
+        if self.quiet:
+            return
+        if self._bar is not None:
+            if note:
+                self._bar.set_postfix_str(note, refresh=False)
+            self._bar.update(float(cost))
+            return
+        now = time.perf_counter()
+        if now - self._last < self.every and self.done < self.total:
+            return
+        self._last = now
+        el = now - self.t0
+        pct = 100.0 * self.done / self.total if self.total > 0 else 100.0
+        left = self.eta()
+        self.line(f"{self.done:g}/{self.total:g}" + (f" {note}" if note else "")
+                  + f" ({pct:.0f}%, {el:.1f} s elapsed, ~{left:.0f} s left)")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def progress_bar(progress, total: float, desc: str, **kw) -> Progress:
+    """A :class:`Progress` from a ``progress`` argument: True/False, or a Progress-like ``quiet`` flag.
+
+    ``progress=False`` or None gives a silent one, so that callers never test it.
+    """
+    return Progress(total, desc, quiet=not progress, **kw)
