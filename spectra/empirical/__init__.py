@@ -21,6 +21,7 @@ from .metrics import (alignment_curve, degree_spectrum, energy_curve, kernel_ali
                       kernel_specialization_matrix, relative_kernel_change, sharpness, sharpness_curve,
                       top_k_energy)
 from .sweep import run_sweep
+from .kernel_regression import MeasuredCurve, kernel_regression_curve, network_regression_curve
 
 __all__: list = [
     "cube_points", "sample_sphere", "sample_gaussian", "sample_inputs", "walsh_monomial",

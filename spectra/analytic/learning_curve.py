@@ -1,0 +1,457 @@
+r"""Learning curves of kernel regression predicted from an exact spectrum.
+
+Kernel ridge regression ``f_hat = K(x, X) (K(X, X) + delta I)^{-1} y`` on ``n`` iid samples of
+a target ``f*`` with label noise of variance ``sigma^2``.  The spectral theory of Bordelon,
+Canatar & Pehlevan (ICML 2020), Canatar, Bordelon & Pehlevan (Nat. Commun. 2021) and Simon,
+Dickens, Karkada & DeWeese ("The Eigenlearning Framework", TMLR 2023) predicts, from the
+eigenvalues ``mu_k`` (multiplicities ``N_k``) of the kernel's integral operator with respect to
+the input probability measure:
+
+.. math::
+    \sum_k N_k \frac{\mu_k}{\mu_k + \kappa} + \frac{\delta}{\kappa} = n,\qquad
+    L_k = \frac{\mu_k}{\mu_k + \kappa},\qquad
+    E_0 = \frac{n}{n - \sum_k N_k L_k^2},
+
+    \text{test\_mse\_noisy} = E_0\Big(\sum_k (1 - L_k)^2 p_k + \sigma^2\Big),\qquad
+    \text{test\_mse} = \text{test\_mse\_noisy} - \sigma^2,\qquad
+    \text{train\_mse} = \Big(\frac{\delta}{n\kappa}\Big)^2 \text{test\_mse\_noisy},
+
+where ``p_k`` is the total squared norm of the target's degree-``k`` component.
+``test_mse`` is ``E_x[(f_hat - f*)^2]`` (noise-free target, averaged over training sets);
+``test_mse_noisy`` is the error against a fresh noisy label, ``test_mse + sigma^2``; the train
+error is the mean of ``(f_hat(x_i) - y_i)^2`` over the noisy training labels.
+
+**Numerics.**  Multiplicities reach ``C(8192, 4096) ~ 1e2465`` and eigenvalues ``1e-2400``, so
+every sum is a log-sum-exp of float64 logarithms (``log N_k`` from the exact integer,
+``log mu_k`` from the arbitrary-precision eigenvalue).  Every quantity is a sum of positive
+terms; the two differences in the formulas are rewritten without cancellation:
+``n - sum N L^2 = sum N L (1 - L) + delta/kappa`` and ``E_0 - 1 = sum N L^2 / (that)``.
+The relative accuracy is about ``1e-16 * max_k |log N_k mu_k|`` (``~1e-12`` at ``d = 8192``).
+
+**Truncated spectra.**  The trace ``Phi(1) = sum_k N_k mu_k`` over *all* degrees bounds the mass
+``M`` of the degrees that were not computed; each contributes ``N mu/(mu + kappa) <= N mu/kappa``
+to the equation, in total at most ``M / kappa``, so the missing degrees act at most like an
+extra ridge ``M``.  ``kappa`` is solved with ridge ``delta + M`` (conservative: larger, so less
+learning; exact when the missing eigenvalues are far below ``kappa``), ``kappa_lower`` with the
+missing degrees dropped; the true value lies in between.  ``truncation_bound = M``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_finite_array
+from .spectrum import Spectrum
+
+__all__ = ["LearningCurve", "learning_curve", "half_learned_n"]
+
+_LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class LearningCurve:
+    """Predicted learning curve of kernel ridge regression (see the module docstring).
+
+    Attributes (``T`` sample sizes, ``m`` degrees)
+    ----------------------------------------------
+    n : ndarray (T,)
+        Sample sizes.
+    degrees : ndarray of int (m,)
+    kappa, kappa_lower : ndarray (T,)
+        Effective regularization with the missing mass counted as ridge / dropped.
+    log10_kappa : ndarray (T,)
+        ``log10 kappa`` (``kappa`` itself may underflow at ridge 0).
+    learnability : ndarray (T, m)
+        ``L_k = mu_k / (mu_k + kappa)`` (0 for a zero eigenvalue).
+    overfitting : ndarray (T,)
+        ``E_0``.
+    test_mse, test_mse_noisy, train_mse : ndarray (T,)
+    half_learned_n : ndarray (m,)
+        ``n`` at which ``kappa = mu_k``; ``inf`` for a zero eigenvalue or beyond float64.
+    log10_half_learned_n : ndarray (m,)
+    target_power : dict {degree: p_k}
+    noise, ridge : float
+        ``sigma^2`` and ``delta``.
+    truncation_bound : float
+        Mass ``M = Phi(1) - sum_k N_k mu_k`` of the degrees not in the spectrum (0 when complete).
+    spectrum_info : dict
+        Domain, dimension and kernel hyperparameters of the spectrum.
+    """
+
+    n: np.ndarray
+    degrees: np.ndarray
+    kappa: np.ndarray
+    kappa_lower: np.ndarray
+    log10_kappa: np.ndarray
+    learnability: np.ndarray
+    overfitting: np.ndarray
+    test_mse: np.ndarray
+    test_mse_noisy: np.ndarray
+    train_mse: np.ndarray
+    half_learned_n: np.ndarray
+    log10_half_learned_n: np.ndarray
+    target_power: dict
+    noise: float
+    ridge: float
+    truncation_bound: float
+    spectrum_info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def __repr__(self) -> str:
+        s = self.spectrum_info
+        ns = f"n={_num(self.n[0])}" if len(self.n) == 1 else f"{len(self.n)} sample sizes {_num(self.n[0])}..{_num(self.n[-1])}"
+        return (f"LearningCurve({s.get('kernel', '?')} {s.get('activation', '?')} L={s.get('depth', '?')} on "
+                f"{s.get('domain', '?')} d={s.get('dim', '?')}, {ns}, noise={self.noise:g}, ridge={self.ridge:g}, "
+                f"test_mse={_num(self.test_mse[-1])} at the largest n)")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary: the inputs echoed, then one entry per output (lists per ``n``)."""
+        out = dict(self.spectrum_info)
+        out.update(target_power={str(k): float(v) for k, v in self.target_power.items()}, noise=self.noise,
+                   ridge=self.ridge, degrees=[int(k) for k in self.degrees],
+                   n=[int(x) if float(x).is_integer() and x < 2**63 else float(x) for x in self.n])
+        for key in ("test_mse", "test_mse_noisy", "train_mse", "kappa", "kappa_lower", "log10_kappa", "overfitting"):
+            out[key] = [_json_float(x) for x in getattr(self, key)]
+        out["learnability"] = [[_json_float(x) for x in row] for row in self.learnability]
+        out["half_learned_n"] = [_json_float(x) for x in self.half_learned_n]
+        out["log10_half_learned_n"] = [_json_float(x) for x in self.log10_half_learned_n]
+        out["truncation_bound"] = float(self.truncation_bound)
+        return out
+
+
+def _num(x) -> str:
+    return f"{float(x):.4g}"
+
+
+def _json_float(x):
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return None  # JSON has no inf; the log10 columns carry the magnitude
+    return x
+
+
+# ----------------------------------------------------------------------------- validation
+def _check_target(target_power, spec: Spectrum) -> dict:
+    if isinstance(target_power, dict):
+        items = list(target_power.items())
+    else:
+        try:
+            items = [tuple(kv) for kv in target_power]
+        except TypeError:
+            raise TypeError(f"target_power must be a dict {{degree: power}}, got {target_power!r}") from None
+    have = {int(k) for k in spec.degrees}
+    out: dict = {}
+    for k, p in items:
+        if isinstance(k, bool) or not float(k).is_integer():
+            raise ValueError(f"target_power: degrees must be integers, got {k!r}")
+        k = int(k)
+        if k not in have:
+            lo, hi = int(min(have)), int(max(have))
+            raise ValueError(f"target_power: degree {k} is not in the spectrum's degrees ({lo}..{hi}"
+                             f"{'' if len(have) == hi - lo + 1 else ', with gaps'})")
+        p = float(p)
+        if not math.isfinite(p) or p < 0:
+            raise ValueError(f"target_power: the power of degree {k} must be finite and >= 0, got {p}")
+        out[k] = out.get(k, 0.0) + p
+    return out
+
+
+def _check_nonneg(x, name: str) -> float:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number >= 0, got {x!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{name} must be finite and >= 0, got {x}")
+    return x
+
+
+def _check_n(n) -> np.ndarray:
+    arr = check_finite_array(np.atleast_1d(np.asarray(n, dtype=float)), "n", ndim=1)
+    if arr.size == 0:
+        raise ValueError("n must contain at least one sample size")
+    if np.any(arr < 1):
+        raise ValueError(f"n must be >= 1, got {arr[arr < 1][0]:g}")
+    return arr
+
+
+# ----------------------------------------------------------------------------- the modes
+@dataclass(frozen=True)
+class _Modes:
+    """Log-space view of a spectrum: only the modes with a positive eigenvalue."""
+
+    log_n: np.ndarray      # log N_k
+    log_mu: np.ndarray     # log mu_k
+    index: np.ndarray      # position of each mode in spec.degrees (-1 for extra radial modes)
+    missing: float         # mass of the degrees not computed
+    n_plus: float          # total multiplicity of the positive eigenvalues (may be inf)
+    trace: float
+
+
+def _modes(spec: Spectrum) -> _Modes:
+    import mpmath
+
+    log_n, log_mu, index, total = [], [], [], []
+    with mpmath.workdps(30):
+        for i, (mult, mu) in enumerate(zip(spec.multiplicities, spec.exact)):
+            mu = mpmath.mpf(mu)
+            if mu > 0 and int(mult) > 0:
+                log_n.append(math.log(int(mult)))
+                log_mu.append(float(mpmath.log(mu)))
+                index.append(i)
+                total.append(mpmath.mpf(int(mult)) * mu)
+        # Gaussian blocks: the radial eigenvalues below the top one are further modes
+        for i, rad in enumerate(spec.extra.get("radial_eigenvalues", []) or []):
+            for mu in list(rad)[1:]:
+                if mu > 0:
+                    mult = int(spec.multiplicities[i])
+                    log_n.append(math.log(mult))
+                    log_mu.append(math.log(mu))
+                    index.append(-1)
+                    total.append(mpmath.mpf(mult) * mpmath.mpf(mu))
+        s = mpmath.fsum(total)
+        complete = spec.domain == "cube" and len(spec.degrees) == spec.dim + 1
+        missing = 0.0 if complete else max(float(mpmath.mpf(spec.trace) - s), 0.0)
+        n_plus = sum(int(spec.multiplicities[i]) for i in index if i >= 0)
+    return _Modes(np.array(log_n), np.array(log_mu), np.array(index, dtype=int), missing,
+                  float(n_plus) if n_plus < 2**1000 else math.inf, float(spec.trace))
+
+
+def _lse(a: np.ndarray, axis=-1) -> np.ndarray:
+    """log(sum(exp(a))) along ``axis``; ``-inf`` for an empty or all ``-inf`` slice."""
+    if a.shape[axis] == 0:
+        return np.full(np.delete(a.shape, axis if axis >= 0 else a.ndim + axis), -np.inf)
+    m = np.max(a, axis=axis, keepdims=True)
+    m_safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.squeeze(m_safe, axis) + np.log(np.sum(np.exp(a - m_safe), axis=axis))
+
+
+def _log_f(t: np.ndarray, md: _Modes, log_ridge: float):
+    """``log F(kappa)`` and ``log(-kappa F'(kappa))`` at ``t = log kappa`` (shape of ``t``)."""
+    lam = np.logaddexp(md.log_mu[None, :], t[:, None])                  # log(mu + kappa)
+    term = md.log_n[None, :] + md.log_mu[None, :] - lam                 # log N mu/(mu+kappa)
+    one_minus = t[:, None] - lam                                        # log(1 - L)
+    r = log_ridge - t                                                   # log(delta/kappa)
+    log_f = np.logaddexp(_lse(term), r)
+    log_df = np.logaddexp(_lse(term + one_minus), r)
+    return log_f, log_df
+
+
+def _solve_log_kappa(log_target: np.ndarray, md: _Modes, ridge: float) -> np.ndarray:
+    """Solve ``F(kappa) = n`` for ``t = log kappa`` (vectorized safeguarded Newton in ``t``)."""
+    log_ridge = math.log(ridge) if ridge > 0 else -math.inf
+    mass = _lse(md.log_n + md.log_mu) if md.log_n.size else -math.inf
+    # F(kappa) <= (sum N mu + ridge)/kappa gives an upper end; step down until F >= n.
+    hi = np.logaddexp(mass, log_ridge) - log_target
+    lo = hi - 1.0
+    for _ in range(64):
+        f, _ = _log_f(lo, md, log_ridge)
+        short = f < log_target
+        if not np.any(short):
+            break
+        lo = np.where(short, hi - 2 * (hi - lo), lo)
+    else:
+        raise ArithmeticError("could not bracket kappa (ridge 0 too close to the number of modes?)")
+    # log F is known to ~eps * max|log N mu| (each term's exponent carries that absolute error)
+    scale = max([1.0] + [float(np.max(np.abs(a))) for a in (md.log_n + md.log_mu, log_target) if a.size])
+    g_tol = 64 * np.finfo(float).eps * scale
+    t = 0.5 * (lo + hi)
+    for _ in range(200):
+        f, df = _log_f(t, md, log_ridge)
+        g = f - log_target                     # decreasing in t
+        if np.all(np.abs(g) <= g_tol):
+            return t
+        lo = np.where(g > 0, t, lo)
+        hi = np.where(g <= 0, t, hi)
+        slope = -np.exp(df - f)                # d log F / d t, in [-1, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = t - g / slope
+        ok = np.isfinite(step) & (step > lo) & (step < hi)
+        new = np.where(ok, step, 0.5 * (lo + hi))
+        # stop at ~1e-13 in log kappa (float64 rounding of the sums is ~1e-16 * max|log N mu|)
+        if np.all(np.abs(new - t) <= 1e-13 * np.maximum(1.0, np.abs(t))):
+            return new
+        t = new
+    return t
+
+
+_BAND = 40.0  # outside |log mu_j - q| <= 40, mu/(mu + e^q) is 1 or mu/e^q to far below float64 rounding
+
+
+def _log_half_sums(md: _Modes, q: np.ndarray) -> np.ndarray:
+    """``log sum_j N_j mu_j / (mu_j + e^q)`` for every ``q`` (the equation's sum at ``kappa = e^q``).
+
+    Sorted by ``mu``: modes far above ``e^q`` contribute ``N_j`` (a suffix sum), modes far below
+    contribute ``N_j mu_j e^-q`` (a prefix sum); only the band in between is summed pairwise, so
+    all degrees of ``d = 8192`` cost ``O(m * band)`` instead of ``O(m^2)``.
+    """
+    order = np.argsort(md.log_mu)
+    lmu, lnn = md.log_mu[order], md.log_n[order]
+    pre = np.concatenate([[-np.inf], np.logaddexp.accumulate(lnn + lmu)])            # sum_{j<i} N mu
+    suf = np.concatenate([np.logaddexp.accumulate(lnn[::-1])[::-1], [-np.inf]])     # sum_{j>=i} N
+    lo = np.searchsorted(lmu, q - _BAND)
+    hi = np.searchsorted(lmu, q + _BAND, side="right")
+    out = np.logaddexp(pre[lo] - q, suf[hi])
+    for s in range(0, q.size, 256):  # row blocks keep the temporaries small
+        b = slice(s, s + 256)
+        width = int(np.max(hi[b] - lo[b]))
+        if width == 0:
+            continue
+        cols = lo[b, None] + np.arange(width)[None, :]
+        inside = cols < hi[b, None]
+        cols = np.minimum(cols, lmu.size - 1)
+        x = q[b, None] - lmu[cols]                                       # log(kappa / mu_j)
+        term = lnn[cols] - (np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))   # log N/(1 + kappa/mu)
+        out[b] = np.logaddexp(out[b], _lse(np.where(inside, term, -np.inf)))
+    return out
+
+
+def _predict(spec: Spectrum, md: _Modes, target: dict, n: np.ndarray, noise: float, ridge: float) -> LearningCurve:
+    log_n_samples = np.log(n)
+    t = _solve_log_kappa(log_n_samples, md, ridge + md.missing)
+    t_low = t if md.missing == 0 else _solve_log_kappa(log_n_samples, md, ridge)
+    log_eff = math.log(ridge + md.missing) if ridge + md.missing > 0 else -math.inf
+
+    lam = np.logaddexp(md.log_mu[None, :], t[:, None])
+    log_l = md.log_mu[None, :] - lam
+    log_1ml = t[:, None] - lam
+    log_den = np.logaddexp(_lse(md.log_n[None, :] + log_l + log_1ml), log_eff - t)   # n - sum N L^2
+    log_e0m1 = _lse(md.log_n[None, :] + 2 * log_l) - log_den                          # E0 - 1
+    e0 = np.exp(log_n_samples - log_den)
+    e0m1 = np.exp(log_e0m1)
+
+    m = len(spec.degrees)
+    learn = np.zeros((len(n), m))
+    main = md.index >= 0
+    learn[:, md.index[main]] = np.exp(log_l[:, main])
+    bias = np.zeros(len(n))
+    for k, p in target.items():
+        i = int(np.flatnonzero(spec.degrees == k)[0])
+        bias += p * (1.0 - learn[:, i]) ** 2 if p > 0 else 0.0
+    noisy = e0 * (bias + noise)
+    test = e0 * bias + noise * e0m1
+    train = np.exp(2 * (math.log(ridge) - log_n_samples - t)) * noisy if ridge > 0 else np.zeros(len(n))
+
+    half = np.full(m, math.inf)
+    log10_half = np.full(m, math.inf)
+    lm = md.log_mu[main]
+    if lm.size:
+        log_h = np.logaddexp(_log_half_sums(md, lm), log_eff - lm)
+        log10_half[md.index[main]] = log_h / _LN10
+        with np.errstate(over="ignore"):
+            half[md.index[main]] = np.exp(log_h)
+
+    info = dict(domain=spec.domain, dim=int(spec.dim))
+    info.update({k: v for k, v in spec.params.items()})
+    return LearningCurve(n=n.copy(), degrees=np.asarray(spec.degrees, dtype=int).copy(), kappa=np.exp(t),
+                         kappa_lower=np.exp(t_low), log10_kappa=t / _LN10, learnability=learn, overfitting=e0,
+                         test_mse=test, test_mse_noisy=noisy, train_mse=train, half_learned_n=half,
+                         log10_half_learned_n=log10_half, target_power=dict(target), noise=noise, ridge=ridge,
+                         truncation_bound=md.missing, spectrum_info=info)
+
+
+def _resolve_spectrum(spectrum, domain) -> Spectrum:
+    if isinstance(spectrum, Spectrum):
+        if domain is not None:
+            raise TypeError("give either a Spectrum, or a kernel together with domain=, not a Spectrum and a domain")
+        return spectrum
+    if domain is None:
+        raise TypeError(f"spectrum must be a spectra.analytic.Spectrum (or a kernel with domain=), "
+                        f"got {type(spectrum).__name__}")
+    # a kernel and a domain of the redesign: whichever of the two knows how to pair them
+    if callable(getattr(domain, "spectrum", None)):
+        spec = domain.spectrum(spectrum)
+    elif callable(getattr(spectrum, "spectrum", None)):
+        spec = spectrum.spectrum(domain)
+    else:
+        raise TypeError(f"cannot compute a spectrum from {type(spectrum).__name__} and {type(domain).__name__}")
+    if not isinstance(spec, Spectrum):
+        raise TypeError(f"the kernel/domain pair returned {type(spec).__name__}, not a Spectrum")
+    return spec
+
+
+def learning_curve(spectrum, target_power, n, *, noise: float = 0.0, ridge: float = 0.0,
+                   domain=None) -> LearningCurve:
+    """Predicted test and train error of kernel ridge regression with ``n`` samples.
+
+    Parameters
+    ----------
+    spectrum : Spectrum, or a kernel together with ``domain``
+        Eigenvalues with multiplicities (e.g. from :func:`cube_spectrum`).  A truncated spectrum
+        is allowed: the mass of the missing degrees is bounded by the trace and counted as ridge
+        (see ``truncation_bound``, ``kappa_lower``).
+    target_power : dict {degree: power}
+        ``p_k = ||P_k f*||^2``, the total squared norm (under the input probability measure) of
+        the target's degree-``k`` component; degrees must be among ``spectrum.degrees``, powers
+        ``>= 0``.  On the Gaussian domain ``p_k`` is the power along the top radial eigenfunction
+        of block ``k``.
+    n : float or array_like
+        Sample sizes ``>= 1`` (any magnitude; ``1e12`` is fine).
+    noise : float
+        Label-noise variance ``sigma^2 >= 0``.
+    ridge : float
+        ``delta >= 0`` in ``f_hat = K(x, X)(K(X, X) + delta I)^{-1} y`` (unnormalized Gram).  With
+        ``ridge = 0`` and a complete spectrum, ``n`` must stay below the total multiplicity of the
+        nonzero eigenvalues (beyond it the interpolant is not defined by the theory).
+    domain : optional
+        With a kernel as first argument: the domain whose spectrum to use.
+
+    Returns
+    -------
+    LearningCurve
+
+    Raises
+    ------
+    ValueError, TypeError
+        Negative noise or ridge, ``n < 1``, target degrees outside the spectrum or negative
+        power, ridge 0 with ``n`` at or above the number of nonzero modes.
+
+    Examples
+    --------
+    >>> from spectra.analytic import cube_spectrum
+    >>> s = cube_spectrum(12, activation="relu", depth=1, weight_var=2.0, bias_var=0.0, kernel="ntk")
+    >>> lc = learning_curve(s, {1: 1.0}, [10, 100], noise=0.05, ridge=1e-3)
+    >>> [round(float(x), 4) for x in lc.test_mse]
+    [0.5195, 0.0401]
+    >>> bool(lc.learnability[1, 1] > 0.9 > lc.learnability[0, 1])
+    True
+    """
+    spec = _resolve_spectrum(spectrum, domain)
+    target = _check_target(target_power, spec)
+    n_arr = _check_n(n)
+    noise = _check_nonneg(noise, "noise")
+    ridge = _check_nonneg(ridge, "ridge")
+    md = _modes(spec)
+    if md.log_n.size == 0 and ridge + md.missing == 0:
+        raise ValueError("the spectrum has no positive eigenvalue; use ridge > 0")
+    if ridge == 0 and md.missing == 0 and np.any(n_arr >= md.n_plus):
+        raise ValueError(f"ridge 0 needs n < {md.n_plus:.0f}, the total multiplicity of the nonzero eigenvalues "
+                         f"(got n = {n_arr.max():.0f}); use ridge > 0")
+    return _predict(spec, md, target, n_arr, noise, ridge)
+
+
+def half_learned_n(spectrum, degree: int, *, ridge: float = 0.0, domain=None) -> float:
+    """Sample size at which degree ``k`` is half learned (``kappa(n) = mu_k``, ``L_k = 1/2``).
+
+    ``n_{1/2} = sum_j N_j mu_j / (mu_j + mu_k) + (ridge + M) / mu_k`` (explicit, no solve), with
+    ``M`` the truncation bound; ``inf`` for a zero eigenvalue or beyond float64.
+
+    Examples
+    --------
+    >>> from spectra.analytic import cube_spectrum
+    >>> s = cube_spectrum(128, activation="relu", depth=2, weight_var=2.0, bias_var=0.0, kernel="ntk")
+    >>> round(half_learned_n(s, 2) / 8128, 2)    # a small multiple of C(128, 2) = 8128 samples
+    1.7
+    """
+    spec = _resolve_spectrum(spectrum, domain)
+    target = _check_target({degree: 0.0}, spec)
+    ridge = _check_nonneg(ridge, "ridge")
+    (k,) = target
+    md = _modes(spec)
+    lc = _predict(spec, md, {}, np.array([1.0]), 0.0, ridge)
+    return float(lc.half_learned_n[int(np.flatnonzero(spec.degrees == k)[0])])
