@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import warnings
@@ -9,6 +10,7 @@ import warnings
 import numpy as np
 
 from ..._validation import as_generator, check_int, check_positive
+from .checkpoint import Checkpointer, run_key
 from .losses import LOSSES, prepare_targets
 from .optimizers import optimizer_from
 from .run import TrainingDivergedError, TrainingRun, log_spaced_steps
@@ -25,7 +27,8 @@ _SNAP_KEYS = ("steps", "lr", "train_loss", "test_loss", "ntk_train", "ntk_probe"
 def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", loss: str = "mse",
           trainable="all", batch_size=None, X_test=None, y_test=None, X_probe=None, record_steps=None,
           record=("loss", "outputs", "ntk", "ck", "weights"), callbacks=(), seed=0,
-          progress: bool = False, on_divergence: str = "stop", max_loss=None, save_path=None) -> TrainingRun:
+          progress: bool = False, on_divergence: str = "stop", max_loss=None, save_path=None,
+          checkpoint_path=None, checkpoint_every=None, resume=False) -> TrainingRun:
     """Train ``net`` in place and record snapshots.
 
     ``net`` is any object with the network protocol, e.g. :class:`~spectra.empirical.MLP` or
@@ -86,6 +89,19 @@ def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", lo
         A minibatch loss above this value also counts as divergence (default: only inf/NaN).
     save_path : path, optional
         Save the run there (atomically) when it ends, also after a divergence.
+    checkpoint_path : path, optional
+        Write a checkpoint there (atomically) every ``checkpoint_every`` updates and after the
+        last one: parameters, optimizer state, minibatch generator state, step, histories and
+        the snapshots so far (:mod:`~spectra.empirical.training.checkpoint`).
+    checkpoint_every : int, optional
+        Updates between checkpoints (default ``max(1, n_steps // 20)``); needs ``checkpoint_path``.
+    resume : bool or path
+        ``True``: continue from ``checkpoint_path`` if that file exists (else start afresh); a
+        path: continue from that checkpoint (it must exist).  Call ``train`` with the same
+        arguments and a network built the same way: the result is bitwise identical to an
+        uninterrupted run (GD, SGD and Adam, full batch or minibatches).  A checkpoint written
+        by another training call is refused with a ``ValueError``.  Callbacks are called only
+        for the snapshots taken after the resumed step.
 
     Returns
     -------
@@ -118,9 +134,11 @@ def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", lo
     rng = as_generator(seed)
 
     config = _run_config(net, n_steps, sched, opt, loss, idx, batch, seed, record, data)
+    ckpt, resume_from = _check_checkpointing(checkpoint_path, checkpoint_every, resume, n_steps,
+                                             run_key(config, data, rsteps))
     recorder = _Recorder(net, data, LOSSES[loss], record, callbacks)
     hist = _optimise(net, data, LOSSES[loss], sched, opt, idx, batch, rng, n_steps, set(rsteps.tolist()),
-                     recorder, max_loss, progress)
+                     recorder, max_loss, progress, ckpt, resume_from)
     run = recorder.to_run(hist, config)
     if save_path is not None:
         run.save(save_path)
@@ -211,6 +229,28 @@ def _check_callbacks(callbacks) -> list:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables cb(step, net, info), got {cb!r}")
     return callbacks
+
+
+def _check_checkpointing(path, every, resume, n_steps, key):
+    """The :class:`Checkpointer` (``path`` None: no checkpoints) and the file to resume from (or None)."""
+    if every is not None:
+        if path is None:
+            raise ValueError("checkpoint_every needs checkpoint_path")
+        every = check_int(every, "checkpoint_every", minimum=1)
+    every = max(1, n_steps // 20) if every is None else every
+    source = None
+    if isinstance(resume, bool):
+        if resume:
+            if path is None:
+                raise ValueError("resume=True needs checkpoint_path (or pass resume=<checkpoint file>)")
+            source = path if os.path.exists(path) else None
+    elif isinstance(resume, (str, os.PathLike)):
+        source = os.fspath(resume)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"resume: no such checkpoint file: {source}")
+    else:
+        raise TypeError(f"resume must be True/False or a checkpoint path, got {type(resume).__name__}")
+    return Checkpointer(path, every, key), source
 
 
 def _check_batch_size(batch_size, opt, n):
@@ -335,21 +375,25 @@ def _all_finite(arrays, idx) -> bool:
     return all(np.all(np.isfinite(arrays[i])) for i in idx)
 
 
-def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, recorder, max_loss, progress):
+def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, recorder, max_loss, progress,
+              ckpt, resume_from):
     """Run the updates; returns the per-update loss and rate histories and the divergence message."""
     X, Y = data["X"], data["Y"]
     loss_hist = np.full(n_steps, np.nan)
     lr_hist = np.full(n_steps, np.nan)
     batches = None if batch is None else _Batches(X.shape[0], batch, rng)
+    start = 0
+    if resume_from is not None:
+        start = ckpt.restore(resume_from, net, opt, rng, batches, loss_hist, lr_hist, recorder)
     bar = _Progress(progress, n_steps)
-    n_hist, done, message = 0, 0, ""
+    n_hist, done, message = start, start, ""
 
     def stop(what, step, lr):
         return (f"training diverged: {what} at step {step} (lr={lr:.4g}); "
                 f"kept {len(recorder.snaps['steps'])} snapshots recorded before")
 
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected explicitly
-        for step in range(n_steps + 1):
+        for step in range(start, n_steps + 1):
             cur_lr = sched(min(step, n_steps - 1))
             if step in rec or batches is None:
                 out_full, cache_full = net.forward(X)
@@ -383,6 +427,8 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
             if not _all_finite(net.params, idx):
                 message = stop("non-finite parameters after the update", step, cur_lr)
                 break
+            if ckpt.due(done, n_steps):
+                ckpt.save(done, net, opt, rng, batches, loss_hist, lr_hist, recorder)
             bar.tick(done, lval, cur_lr)
     bar.close(done)
     return {"loss": loss_hist[:n_hist], "lr": lr_hist[:n_hist], "message": message}
