@@ -14,10 +14,13 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from .._io import atomic_write
+from .._progress import Progress
+from .._results import ResultMixin, require_pandas
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
 from .bases import krawtchouk_matrix
@@ -26,37 +29,217 @@ from .kernels import _recursion_f64
 
 __all__ = ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
 
-_FORMAT = "spectra.cube_grid.v1"
+_FORMAT = "spectra.cube_grid.v2"
+_OLD_FORMATS = ("spectra.cube_grid.v1",)  # no axes stored: depths/degrees rebuilt from the shapes
+_KINDS = ("ck", "ntk")
+_ARRAYS = tuple(f"{a}_{k}" for a in ("eigenvalues", "fractional_variance", "trace", "abs_error_bound",
+                                       "symmetry_zero") for k in _KINDS)
 
 
-@dataclass
-class CubeGrid:
-    """Grid of cube eigenvalues.
+@dataclass(repr=False, eq=False)
+class CubeGrid(ResultMixin):
+    """Grid of cube eigenvalues over depth x weight variance x bias variance x degree.
 
-    Arrays ``eigenvalues_ck``, ``eigenvalues_ntk``, ``fractional_variance_ck``,
-    ``fractional_variance_ntk`` have shape ``(L + 1, n_w, n_b, K + 1)``: depth ``0..L``, weight
-    variance, bias variance, degree ``0..K``; eigenvalues are unnormalized ``mu_k``.
-    ``trace_ck``/``trace_ntk`` (``Phi(1)``) and ``abs_error_bound_ck``/``abs_error_bound_ntk``
-    (stated float64 tolerance, the same for every degree) have shape ``(L + 1, n_w, n_b)``.
+    Attributes
+    ----------
+    dim : int
+    activation : str
+    weight_var, bias_var : ndarray, shape (n_w,), (n_b,)
+        The variance axes.
+    depths : ndarray of int, shape (L + 1,)
+        ``0..L``.
+    degrees : ndarray of int, shape (K + 1,)
+        ``0..K``.
+    eigenvalues_ck, eigenvalues_ntk : ndarray, shape (L + 1, n_w, n_b, K + 1)
+        Unnormalized ``mu_k``.
+    fractional_variance_ck, fractional_variance_ntk : ndarray, shape (L + 1, n_w, n_b, K + 1)
+        ``C(d, k) mu_k / Phi(1)``.
+    trace_ck, trace_ntk : ndarray, shape (L + 1, n_w, n_b)
+        ``Phi(1)``.
+    abs_error_bound_ck, abs_error_bound_ntk : ndarray, shape (L + 1, n_w, n_b)
+        The stated float64 tolerance of every eigenvalue of that grid point (the same for every
+        degree); an eigenvalue no larger than it is not resolved.
+    symmetry_zero_ck, symmetry_zero_ntk : bool ndarray, shape (L + 1, n_b, K + 1)
+        Degrees that vanish exactly by symmetry (odd/even structure of the kernel), which does
+        not depend on the weight variance.
+
+    Examples
+    --------
+    >>> g = cube_spectrum_grid(16, "erf", max_depth=3, weight_var=[1.0, 2.0], bias_var=[0.0, 0.5], max_degree=4)
+    >>> g.optimal_depth("ntk", 2).tolist()   # bias-free erf: degree 2 vanishes (masked), not "depth 0"
+    [[None, 2], [None, 3]]
+    >>> len(g.to_dataframe()) == 4 * 2 * 2 * 5
+    True
     """
 
     dim: int
     activation: str
     weight_var: np.ndarray
     bias_var: np.ndarray
-    arrays: dict
+    depths: np.ndarray
+    degrees: np.ndarray
+    eigenvalues_ck: np.ndarray
+    eigenvalues_ntk: np.ndarray
+    fractional_variance_ck: np.ndarray
+    fractional_variance_ntk: np.ndarray
+    trace_ck: np.ndarray
+    trace_ntk: np.ndarray
+    abs_error_bound_ck: np.ndarray
+    abs_error_bound_ntk: np.ndarray
+    symmetry_zero_ck: np.ndarray
+    symmetry_zero_ntk: np.ndarray
 
-    def __getattr__(self, name):
-        arrays = self.__dict__.get("arrays", {})
-        if name in arrays:
-            return arrays[name]
-        raise AttributeError(name)
+    FORMAT: ClassVar[str] = _FORMAT
+    SHOWN: ClassVar[tuple] = ("kernel", "degree", "optimal_depth", "min", "median", "max")
+
+    @property
+    def arrays(self) -> dict:
+        """The grid's arrays by name (as stored in the ``.npz``)."""
+        return {name: getattr(self, name) for name in _ARRAYS}
+
+    @property
+    def shape(self) -> tuple:
+        """``(L + 1, n_w, n_b, K + 1)``."""
+        return self.eigenvalues_ck.shape
+
+    def _kind(self, kind) -> str:
+        if kind not in _KINDS:
+            raise ValueError(f"kind must be 'ck' or 'ntk', got {kind!r}")
+        return kind
+
+    def resolved(self, kind: str = "ntk") -> np.ndarray:
+        """True where ``|mu_k|`` exceeds its float64 error bound (and is not a symmetry zero)."""
+        k = self._kind(kind)
+        mu = getattr(self, f"eigenvalues_{k}")
+        ok = np.abs(mu) > getattr(self, f"abs_error_bound_{k}")[..., None]
+        return ok & ~getattr(self, f"symmetry_zero_{k}")[:, None, :, :]
+
+    def optimal_depth(self, kind: str = "ntk", degree: int = 1) -> np.ma.MaskedArray:
+        """The depth maximizing the fractional variance of ``degree``, per ``(weight_var, bias_var)``.
+
+        Returns a masked integer array of shape ``(n_w, n_b)``: masked where the degree vanishes
+        by symmetry at every depth (or has no positive fractional variance), so that such a
+        degree never reads as "depth 0".  Ties go to the smallest depth.
+        """
+        k = self._kind(kind)
+        deg = check_int(degree, "degree", minimum=int(self.degrees[0]), maximum=int(self.degrees[-1]))
+        fv = getattr(self, f"fractional_variance_{k}")[..., deg]  # (L+1, n_w, n_b)
+        zero = getattr(self, f"symmetry_zero_{k}")[:, None, :, deg]  # (L+1, 1, n_b)
+        fv = np.where(zero, -np.inf, fv)
+        best = np.argmax(fv, axis=0)
+        top = np.take_along_axis(fv, best[None], axis=0)[0]
+        return np.ma.masked_array(self.depths[best], mask=~(top > 0))
+
+    def summary(self) -> str:
+        L, nw, nb, K = self.shape
+        return (f"{self.activation} on the cube, d={self.dim}: depth 0..{L - 1} x {nw} weight_var "
+                f"[{self.weight_var[0]:g}..{self.weight_var[-1]:g}] x {nb} bias_var "
+                f"[{self.bias_var[0]:g}..{self.bias_var[-1]:g}] x degree 0..{K - 1}")
+
+    def rows(self) -> list:
+        """The best-depth table: per kernel and degree, the optimal depth over the variance pairs."""
+        out = []
+        for kind in _KINDS:
+            for k in self.degrees:
+                best = self.optimal_depth(kind, int(k))
+                vals = best.compressed()
+                if vals.size == 0:
+                    out.append({"kernel": kind, "degree": int(k), "optimal_depth": "zero by symmetry",
+                                "min": None, "median": None, "max": None, "pairs": 0, "masked": int(best.size)})
+                    continue
+                out.append({"kernel": kind, "degree": int(k),
+                            "optimal_depth": f"{int(vals.min())}" if vals.min() == vals.max()
+                            else f"{int(vals.min())}..{int(vals.max())}",
+                            "min": int(vals.min()), "median": float(np.median(vals)), "max": int(vals.max()),
+                            "pairs": int(vals.size), "masked": int(best.size - vals.size)})
+        return out
+
+    def metadata(self) -> dict:
+        return {"domain": "cube", "dim": int(self.dim), "activation": self.activation,
+                "max_depth": int(self.depths[-1]), "max_degree": int(self.degrees[-1])}
+
+    def to_table(self) -> str:
+        """The best depth per degree (over all variance pairs), CK and NTK."""
+        n = len(self.weight_var) * len(self.bias_var)
+        lines = [self.summary(), f"depth maximizing the fractional variance of degree k, over the {n} "
+                 "(weight_var, bias_var) pairs:",
+                 f"{'kernel':>6} {'k':>3} {'optimal depth':>16} {'median':>7} {'pairs':>6}  zero by symmetry at"]
+        for r in self.rows():
+            med = "" if r["median"] is None else f"{r['median']:g}"
+            zero = f"  {r['masked']} pairs (masked)" if r["masked"] else ""
+            lines.append(f"{r['kernel']:>6} {r['degree']:>3} {r['optimal_depth']:>16} {med:>7} {r['pairs']:>6}{zero}")
+        return "\n".join(lines)
+
+    def to_dataframe(self):
+        """One row per (depth, weight_var, bias_var, degree) with both kernels' columns.
+
+        Raises ImportError naming the ``pandas`` extra when pandas is missing.
+        """
+        pd = require_pandas()
+        L1, nw, nb, K1 = self.shape
+        idx = np.indices(self.shape).reshape(4, -1)
+        cols = {"depth": self.depths[idx[0]], "weight_var": self.weight_var[idx[1]],
+                "bias_var": self.bias_var[idx[2]], "degree": self.degrees[idx[3]]}
+        for k in _KINDS:
+            cols[f"eigenvalue_{k}"] = getattr(self, f"eigenvalues_{k}").ravel()
+            cols[f"fractional_variance_{k}"] = getattr(self, f"fractional_variance_{k}").ravel()
+            cols[f"abs_error_bound_{k}"] = np.repeat(getattr(self, f"abs_error_bound_{k}").ravel(), K1)
+            cols[f"symmetry_zero_{k}"] = np.broadcast_to(getattr(self, f"symmetry_zero_{k}")[:, None],
+                                                         self.shape).ravel()
+        df = pd.DataFrame(cols)
+        df.attrs.update(self.metadata())
+        return df
+
+    def to_dict(self) -> dict:
+        out = self.metadata()
+        out.update(weight_var=self.weight_var, bias_var=self.bias_var, depths=self.depths, degrees=self.degrees)
+        out.update({name: getattr(self, name) for name in _ARRAYS})
+        return out
+
+    def plot(self, kind: str = "ntk", ax=None, *, weight_var=None, bias_var=None):
+        """Fractional variance against depth, one line per degree, at one ``(weight_var, bias_var)``.
+
+        The grid point is the one closest to the given variances (default: the middle of each
+        axis).  Symmetry zeros and values within their error bound are left out.  Returns the axes.
+        """
+        from .._plotting import plt_or_raise
+
+        k = self._kind(kind)
+        plt = plt_or_raise()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        iw, ib = self.nearest(weight_var, bias_var)
+        fv = getattr(self, f"fractional_variance_{k}")[:, iw, ib]
+        ok = self.resolved(k)[:, iw, ib]
+        for j, deg in enumerate(self.degrees):
+            y = np.where(ok[:, j] & (fv[:, j] > 0), fv[:, j], np.nan)
+            if np.any(np.isfinite(y)):
+                ax.plot(self.depths, y, "-", lw=1.2, label=f"k={int(deg)}")
+        ax.set_yscale("log")
+        ax.set_xlabel("depth L")
+        ax.set_ylabel(f"{k.upper()} fractional variance")
+        ax.set_title(f"{self.activation}, d={self.dim}, $\\sigma_w^2$={self.weight_var[iw]:.3g}, "
+                     f"$\\sigma_b^2$={self.bias_var[ib]:.3g}", fontsize=9)
+        ax.legend(fontsize=7, ncol=2)
+        return ax
+
+    def nearest(self, weight_var=None, bias_var=None) -> tuple:
+        """Indices of the grid values closest to ``weight_var`` and ``bias_var`` (default: the middle)."""
+        iw = len(self.weight_var) // 2 if weight_var is None else int(np.argmin(np.abs(self.weight_var - weight_var)))
+        ib = len(self.bias_var) // 2 if bias_var is None else int(np.argmin(np.abs(self.bias_var - bias_var)))
+        return iw, ib
 
     def save(self, path) -> None:
         """Write an ``.npz`` atomically (temporary file in the same folder, then rename)."""
         atomic_write(path, lambda fh: np.savez_compressed(
             fh, format=np.array(_FORMAT), dim=self.dim, activation=np.array(self.activation),
-            weight_var=self.weight_var, bias_var=self.bias_var, **self.arrays), binary=True)
+            weight_var=self.weight_var, bias_var=self.bias_var, depths=self.depths, degrees=self.degrees,
+            **self.arrays), binary=True)
+
+    @classmethod
+    def load(cls, path) -> "CubeGrid":
+        """Read a file written by :meth:`save` (see :func:`load_cube_grid`)."""
+        return load_cube_grid(path)
 
 
 def load_cube_grid(path) -> CubeGrid:
@@ -65,14 +248,47 @@ def load_cube_grid(path) -> CubeGrid:
         z = np.load(os.fspath(path), allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ValueError(f"path: {path!s} is not a spectra cube-grid file ({exc})") from None
-    if "format" not in z.files or str(z["format"]) != _FORMAT:
+    if "format" not in z.files or str(z["format"]) not in (_FORMAT,) + _OLD_FORMATS:
         raise ValueError(f"path: {path!s} is not a spectra cube-grid file (format marker missing)")
-    arrays = {k: z[k] for k in z.files if k not in ("format", "dim", "activation", "weight_var", "bias_var")}
-    return CubeGrid(int(z["dim"]), str(z["activation"]), z["weight_var"], z["bias_var"], arrays)
+    arrays = {k: z[k] for k in z.files}
+    L1, _, _, K1 = arrays["eigenvalues_ck"].shape
+    depths = arrays.get("depths", np.arange(L1))
+    degrees = arrays.get("degrees", np.arange(K1))
+    act = str(arrays["activation"])
+    for kind in _KINDS:
+        if f"symmetry_zero_{kind}" not in arrays:  # version 1 files
+            arrays[f"symmetry_zero_{kind}"] = _symmetry_zeros(get_activation(act), L1 - 1, arrays["bias_var"],
+                                                              K1 - 1, kind)
+    return CubeGrid(int(arrays["dim"]), act, arrays["weight_var"], arrays["bias_var"], depths, degrees,
+                    *(arrays[name] for name in _ARRAYS))
+
+
+def _symmetry_zeros(act, L: int, bv: np.ndarray, K: int, kind: str) -> np.ndarray:
+    """(L + 1, n_b, K + 1): degrees that vanish by the odd/even structure (same rule as cube_spectrum)."""
+    from .kernels import kernel_structures, structural_zero
+
+    out = np.zeros((L + 1, bv.size, K + 1), dtype=bool)
+    for has_bias in (False, True):
+        cols = (bv > 0) if has_bias else (bv == 0)
+        if not np.any(cols):
+            continue
+        for depth, st in enumerate(kernel_structures(act, L, 1.0 if has_bias else 0.0, kind)):
+            for k in range(K + 1):
+                if structural_zero(st, k):
+                    out[depth][cols, k] = True
+    return out
+
+
+def _chunks(P: int, L: int, m: int, chunk_bytes: int) -> int:
+    """Pairs per chunk: within the memory budget, and about 40 chunks for a progress report."""
+    per_pair = 2 * (L + 1) * m * 8
+    by_memory = max(1, min(P, chunk_bytes // per_pair))
+    by_progress = max(32, -(-P // 40))
+    return max(1, min(by_memory, -(-by_progress // 32) * 32))
 
 
 def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_var=2.0, bias_var=0.0, *,
-                       max_degree: int = 8, chunk_bytes: int = 48 * 2**20) -> CubeGrid:
+                       max_degree: int = 8, chunk_bytes: int = 48 * 2**20, progress: bool = False) -> CubeGrid:
     """Cube CK and NTK eigenvalues for every depth ``0..max_depth`` on a variance grid.
 
     Parameters
@@ -89,6 +305,8 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
         Largest degree ``K`` in ``[0, d]``.
     chunk_bytes : int
         Memory budget for the kernel values of one chunk of grid points.
+    progress : bool, default False
+        Report progress on stderr (a bar on a terminal, see :mod:`spectra._progress`).
 
     Returns
     -------
@@ -124,24 +342,36 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
     tol = np.array([FAST_KERNEL_TOL * s_d, (d + 1) * np.finfo(float).eps])
     # (kernel: CK, NTK) x depth x pair x [eigenvalues 0..K, trace Phi(1), abs. error bound]
     res = np.empty((2, L + 1, P, K + 3))
-    if act.dispatch:
-        from ._duals_numba import grid_spectra
+    bar = Progress(P, "grid", quiet=not progress)
+    try:
+        if act.dispatch:
+            from ._duals_numba import grid_spectra
 
-        Mh = np.ascontiguousarray(M.T[:, : d // 2 + 1])  # (K+1, d//2 + 1): the rows' first half
-        grid_spectra(int(act.dispatch), np.array(act.dispatch_params, dtype=float), L, Wf, Bf, c, Mh, tol, res)
-    else:
-        depth_factor = np.arange(L + 1)[:, None] + 1.0
-        for start in range(0, P, chunk):
-            stop = min(P, start + chunk)
-            vals = list(_recursion_f64(act, L, Wf[start:stop, None], Bf[start:stop, None], c[None, :], 1.0, 1.0))
-            for idx in (0, 1):
-                v = np.stack([x[idx] for x in vals])  # (L+1, n, m)
-                n = v.shape[1]
-                res[idx, :, start:stop, : K + 1] = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
-                res[idx, :, start:stop, K + 1] = v[:, :, 0]
-                res[idx, :, start:stop, K + 2] = (tol[0] * depth_factor + tol[1]) * np.abs(v).max(axis=2)
+            Mh = np.ascontiguousarray(M.T[:, : d // 2 + 1])  # (K+1, d//2 + 1): the rows' first half
+            params = np.array(act.dispatch_params, dtype=float)
+            step = _chunks(P, L, m, chunk_bytes)  # pairs are independent: chunks only pace the progress report
+            for start in range(0, P, step):
+                stop = min(P, start + step)
+                part = np.empty((2, L + 1, stop - start, K + 3))
+                grid_spectra(int(act.dispatch), params, L, Wf[start:stop], Bf[start:stop], c, Mh, tol, part)
+                res[:, :, start:stop] = part
+                bar.update(stop - start, "variance pairs")
+        else:
+            depth_factor = np.arange(L + 1)[:, None] + 1.0
+            for start in range(0, P, chunk):
+                stop = min(P, start + chunk)
+                vals = list(_recursion_f64(act, L, Wf[start:stop, None], Bf[start:stop, None], c[None, :], 1.0, 1.0))
+                for idx in (0, 1):
+                    v = np.stack([x[idx] for x in vals])  # (L+1, n, m)
+                    n = v.shape[1]
+                    res[idx, :, start:stop, : K + 1] = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
+                    res[idx, :, start:stop, K + 1] = v[:, :, 0]
+                    res[idx, :, start:stop, K + 2] = (tol[0] * depth_factor + tol[1]) * np.abs(v).max(axis=2)
+                bar.update(stop - start, "variance pairs")
+    finally:
+        bar.close()
     out = {}
-    for idx, name in enumerate(("ck", "ntk")):
+    for idx, name in enumerate(_KINDS):
         # contiguous copies, so that the reshapes below are views (the symmetry zeros are written into them)
         mu, tr = np.ascontiguousarray(res[idx, ..., : K + 1]), np.ascontiguousarray(res[idx, ..., K + 1])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -151,21 +381,13 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
         out[f"trace_{name}"] = tr
         out[f"abs_error_bound_{name}"] = np.ascontiguousarray(res[idx, ..., K + 2])
     # exact zeros by symmetry (odd/even or polynomial kernels): same rule as cube_spectrum
-    from .kernels import kernel_structures, structural_zero
-
-    for name in ("ck", "ntk"):
+    zeros = {name: _symmetry_zeros(act, L, bv, K, name) for name in _KINDS}
+    for name in _KINDS:
         arr = out[f"eigenvalues_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
         fv = out[f"fractional_variance_{name}"].reshape(L + 1, wv.size, bv.size, K + 1)
-        for has_bias in (False, True):
-            cols = (bv > 0) if has_bias else (bv == 0)
-            if not np.any(cols):
-                continue
-            for depth, st in enumerate(kernel_structures(act, L, 1.0 if has_bias else 0.0, name)):
-                for k in range(K + 1):
-                    if structural_zero(st, k):
-                        arr[depth][:, cols, k] = 0.0
-                        fv[depth][:, cols, k] = 0.0
-    shaped = {}
-    for k, v in out.items():
-        shaped[k] = v.reshape((L + 1, wv.size, bv.size) + v.shape[2:])
-    return CubeGrid(d, act.name, wv, bv, shaped)
+        z = np.broadcast_to(zeros[name][:, None], arr.shape)
+        arr[z] = 0.0
+        fv[z] = 0.0
+    shaped = {k: v.reshape((L + 1, wv.size, bv.size) + v.shape[2:]) for k, v in out.items()}
+    shaped.update({f"symmetry_zero_{name}": zeros[name] for name in _KINDS})
+    return CubeGrid(d, act.name, wv, bv, np.arange(L + 1), np.arange(K + 1), *(shaped[name] for name in _ARRAYS))
