@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 import numpy as np
 
@@ -31,7 +32,10 @@ def register(sub) -> None:
     add_output_args(p, writes="the .npz", required=True)
     p.add_argument("--out", dest="output", help=argparse.SUPPRESS)  # the old name, kept working
     p.add_argument("--plot", default=None, metavar="FILE.png",
-                   help="fractional-variance heatmaps: optimal depth per degree over the variance grid")
+                   help="figure: the optimal depth per degree over the variance grid (top rows) and the "
+                        "fractional variance over depth x sigma_b^2 at one sigma_w^2 (bottom rows)")
+    p.add_argument("--weight-var-slice", type=float, default=None, metavar="W",
+                   help="sigma_w^2 of the plot's bottom rows (the grid value closest to W; default the middle one)")
     p.set_defaults(func=run)
 
 
@@ -44,53 +48,136 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output)
     check_writable(args.plot)
     g = engine(args.dim, args.activation, args.max_depth, args.weight_var, args.bias_var,
-               max_degree=args.max_degree)
+               max_degree=args.max_degree, progress=not args.quiet)
     g.save(args.output)
     note_written(args.output, args.quiet,
                  f"eigenvalues_ck/ntk shape {g.eigenvalues_ck.shape} (depth, weight_var, bias_var, degree)")
+    sys.stdout.write(g.to_table() + "\n")
+    sys.stdout.flush()
     if args.plot:
-        plot_grid(g, args.plot)
+        plot_grid(g, args.plot, args.weight_var_slice)
         note_written(args.plot, args.quiet)
     return 0
 
 
 def plot_grid(g, path, weight_var=None) -> None:
-    """Fractional-variance heatmaps over depth x bias variance (one panel per degree and kernel).
+    """The optimal-depth figure of a :class:`~spectra.analytic.CubeGrid`, written atomically.
 
-    The weight variance is fixed at the grid value closest to ``weight_var`` (default: the middle
-    of the grid); the optimal depth per bias variance is overlaid as white dots.
+    Rows 1-2 (CK, NTK): per degree, the depth maximizing the fractional variance over
+    ``sigma_w^2 x sigma_b^2`` (grey: the degree vanishes by symmetry).  Rows 3-4: log10 fractional
+    variance over depth x ``sigma_b^2`` at the weight variance closest to ``weight_var`` (default
+    the middle of the grid), grey where the value is a symmetry zero or within its float64 error
+    bound, white dots at the best depth.  An axis of length 1 gives line plots instead of maps.
     """
     from .._io import atomic_write
     from .._plotting import plt_or_raise
 
     plt = plt_or_raise()
-    K = g.eigenvalues_ck.shape[-1] - 1
+    K = g.shape[-1] - 1
     degs = list(range(1, K + 1)) if K >= 1 else [0]
-    iw = len(g.weight_var) // 2 if weight_var is None else int(np.argmin(np.abs(g.weight_var - weight_var)))
-    L = g.eigenvalues_ck.shape[0] - 1
-    fig, axes = plt.subplots(2, len(degs), figsize=(2.2 * len(degs) + 0.8, 5.0), squeeze=False, constrained_layout=True)
-    ext = [g.bias_var[0], g.bias_var[-1], -0.5, L + 0.5]
-    for row, name in enumerate(("ck", "ntk")):
-        fv = getattr(g, f"fractional_variance_{name}")[:, iw]  # (L+1, n_b, K+1)
-        for col, k in enumerate(degs):
-            ax = axes[row, col]
-            img = np.log10(np.clip(fv[..., k], 1e-12, None))
-            im = ax.imshow(img, origin="lower", aspect="auto", extent=ext, cmap="magma", interpolation="nearest")
-            if len(g.bias_var) > 1:
-                best = np.argmax(fv[..., k], axis=0)
-                ax.plot(g.bias_var, best, "w.", ms=2)
-            ax.set_title(f"{name.upper()}  k={k}", fontsize=8)
-            if col == 0:
-                ax.set_ylabel("depth L")
-            if row == 1:
-                ax.set_xlabel(r"$\sigma_b^2$")
-            ax.tick_params(labelsize=6)
-            cb = fig.colorbar(im, ax=ax, shrink=0.8)
-            cb.ax.tick_params(labelsize=6)
-    fig.suptitle(f"log10 fractional variance, {g.activation}, d={g.dim}, "
-                 f"$\\sigma_w^2$={g.weight_var[iw]:.3g} (dots: best depth)", fontsize=9)
+    iw, _ = g.nearest(weight_var, None)
+    two_d = len(g.weight_var) > 1 and len(g.bias_var) > 1
+    fig = plt.figure(figsize=(max(9.0, 1.9 * len(degs) + 1.2), 9.0), layout="constrained")
+    rows = fig.subfigures(4, 1)
+    for r, kind in enumerate(("ck", "ntk")):
+        _optimal_depth_row(rows[r], g, kind, degs, two_d)
+        _fraction_row(rows[2 + r], g, kind, degs, iw)
+    fig.suptitle(f"{g.activation} on the cube, d={g.dim}. Rows 1-2: optimal depth per degree. Rows 3-4: "
+                 f"log10 fractional variance\nat $\\sigma_w^2$={g.weight_var[iw]:.3g} (dots: optimal depth). "
+                 "Grey: zero by symmetry, or not above its float64 error bound.", fontsize=10)
     fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
     try:
-        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=130), binary=True)
+        atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=110), binary=True)
     finally:
         plt.close(fig)
+
+
+def _edges(axis) -> list:
+    """Outer pixel edges of a uniform axis, so that each pixel is centred on its grid value."""
+    half = 0.5 * (axis[-1] - axis[0]) / (len(axis) - 1)
+    return [axis[0] - half, axis[-1] + half]
+
+
+def _grey(name):
+    import matplotlib
+
+    return matplotlib.colormaps[name].with_extremes(bad="0.85")
+
+
+def _optimal_depth_row(sf, g, kind, degs, two_d) -> None:
+    L = int(g.depths[-1])
+    zero = [k for k in degs if not g.optimal_depth(kind, k).count()]
+    note = f"zero by symmetry: k={','.join(map(str, zero))}" if zero else None
+    if len(g.weight_var) == 1 and len(g.bias_var) == 1:  # one grid point: optimal depth against degree
+        ax = sf.subplots()
+        best = [g.optimal_depth(kind, k).astype(float).filled(np.nan)[0, 0] for k in degs]
+        ax.plot(degs, best, "o", ms=6)
+        ax.set_xticks(degs)
+        ax.set_xlabel("degree k")
+        ax.set_ylabel(f"{kind.upper()} optimal depth")
+        ax.set_ylim(-0.5, L + 0.5)
+        if note:
+            ax.text(0.99, 0.95, note, ha="right", va="top", transform=ax.transAxes, fontsize=8)
+        return
+    if not two_d:  # one variance axis of length 1: optimal depth against the other, one line per degree
+        ax = sf.subplots()
+        x, xlabel = (g.bias_var, r"$\sigma_b^2$") if len(g.bias_var) > 1 else (g.weight_var, r"$\sigma_w^2$")
+        for k in degs:
+            best = g.optimal_depth(kind, k).reshape(-1)
+            if best.count():
+                ax.plot(x, best.astype(float).filled(np.nan), "-", label=f"k={k}")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"{kind.upper()} optimal depth")
+        ax.set_ylim(-0.5, L + 0.5)
+        ax.legend(fontsize=7, ncol=4, title=note, title_fontsize=7)
+        return
+    vmax = max([int(g.optimal_depth(kind, k).max()) for k in degs if k not in zero] + [1])
+    axes = sf.subplots(1, len(degs), sharey=True, squeeze=False)[0]
+    ext = _edges(g.bias_var) + _edges(g.weight_var)
+    im = None
+    for ax, k in zip(axes, degs):
+        best = g.optimal_depth(kind, k)
+        im = ax.imshow(best.astype(float), origin="lower", aspect="auto", extent=ext, cmap=_grey("viridis"),
+                       vmin=0, vmax=vmax, interpolation="nearest")
+        if not best.count():
+            ax.text(0.5, 0.5, "zero by\nsymmetry", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+        ax.set_title(f"{kind.upper()}  k={k}", fontsize=8)
+        ax.set_xlabel(r"$\sigma_b^2$", fontsize=8)
+        ax.tick_params(labelsize=6)
+    axes[0].set_ylabel(r"$\sigma_w^2$")
+    sf.colorbar(im, ax=list(axes), shrink=0.9, label="optimal depth")
+
+
+def _fraction_row(sf, g, kind, degs, iw) -> None:
+    fv = getattr(g, f"fractional_variance_{kind}")[:, iw]  # (L+1, n_b, K+1)
+    ok = g.resolved(kind)[:, iw] & (fv > 0)
+    logfv = np.ma.masked_array(np.log10(np.where(ok, fv, 1.0)), mask=~ok)
+    if len(g.bias_var) == 1 or len(g.depths) == 1:  # a map would be one pixel wide: lines instead
+        ax = sf.subplots()
+        by_depth = len(g.bias_var) == 1
+        x = g.depths if by_depth else g.bias_var
+        for k in degs:
+            y = (logfv[:, 0, k] if by_depth else logfv[0, :, k]).filled(np.nan)
+            if np.any(np.isfinite(y)):
+                ax.plot(x, y, "-", label=f"k={k}")
+        ax.set_xlabel("depth L" if by_depth else r"$\sigma_b^2$")
+        ax.set_ylabel(f"{kind.upper()} log10 frac. var.")
+        ax.legend(fontsize=7, ncol=4)
+        return
+    L = int(g.depths[-1])
+    ext = _edges(g.bias_var) + [-0.5, L + 0.5]
+    axes = sf.subplots(1, len(degs), sharey=True, squeeze=False)[0]
+    lo = float(logfv.min()) if logfv.count() else -12.0
+    vmin = max(lo, -12.0)
+    im = None
+    for ax, k in zip(axes, degs):
+        im = ax.imshow(logfv[..., k], origin="lower", aspect="auto", extent=ext, cmap=_grey("magma"),
+                       vmin=vmin, vmax=0.0, interpolation="nearest")
+        best = g.optimal_depth(kind, k)[iw]
+        if best.count():
+            ax.plot(g.bias_var, best.astype(float).filled(np.nan), "w.", ms=2)
+        ax.set_title(f"{kind.upper()}  k={k}", fontsize=8)
+        ax.set_xlabel(r"$\sigma_b^2$", fontsize=8)
+        ax.tick_params(labelsize=6)
+    axes[0].set_ylabel("depth L")
+    sf.colorbar(im, ax=list(axes), shrink=0.9, label="log10 frac. var.")
