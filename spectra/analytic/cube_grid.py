@@ -114,18 +114,22 @@ class CubeGrid(ResultMixin):
         ok = np.abs(mu) > getattr(self, f"abs_error_bound_{k}")[..., None]
         return ok & ~getattr(self, f"symmetry_zero_{k}")[:, None, :, :]
 
-    def optimal_depth(self, kind: str = "ntk", degree: int = 1) -> np.ma.MaskedArray:
+    def optimal_depth(self, kind: str = "ntk", degree: int = 1, *, resolved_only: bool = False) -> np.ma.MaskedArray:
         """The depth maximizing the fractional variance of ``degree``, per ``(weight_var, bias_var)``.
 
         Returns a masked integer array of shape ``(n_w, n_b)``: masked where the degree vanishes
         by symmetry at every depth (or has no positive fractional variance), so that such a
-        degree never reads as "depth 0".  Ties go to the smallest depth.
+        degree never reads as "depth 0".  Ties go to the smallest depth.  With ``resolved_only``
+        the values within their float64 error bound (:meth:`resolved`) are left out too, and a
+        pair with none left is masked.
         """
         k = self._kind(kind)
         deg = check_int(degree, "degree", minimum=int(self.degrees[0]), maximum=int(self.degrees[-1]))
         fv = getattr(self, f"fractional_variance_{k}")[..., deg]  # (L+1, n_w, n_b)
-        zero = getattr(self, f"symmetry_zero_{k}")[:, None, :, deg]  # (L+1, 1, n_b)
-        fv = np.where(zero, -np.inf, fv)
+        skip = getattr(self, f"symmetry_zero_{k}")[:, None, :, deg]  # (L+1, 1, n_b)
+        if resolved_only:
+            skip = skip | ~self.resolved(k)[..., deg]
+        fv = np.where(skip, -np.inf, fv)
         best = np.argmax(fv, axis=0)
         top = np.take_along_axis(fv, best[None], axis=0)[0]
         return np.ma.masked_array(self.depths[best], mask=~(top > 0))
@@ -137,21 +141,27 @@ class CubeGrid(ResultMixin):
                 f"[{self.bias_var[0]:g}..{self.bias_var[-1]:g}] x degree 0..{K - 1}")
 
     def rows(self) -> list:
-        """The best-depth table: per kernel and degree, the optimal depth over the variance pairs."""
+        """The best-depth table: per kernel and degree, the optimal depth over the variance pairs.
+
+        Values within their float64 error bound are left out (``optimal_depth(resolved_only=True)``);
+        ``symmetry`` counts the pairs where the degree vanishes by symmetry, ``unresolved`` those
+        where no depth is resolved.
+        """
         out = []
         for kind in _KINDS:
             for k in self.degrees:
-                best = self.optimal_depth(kind, int(k))
+                best = self.optimal_depth(kind, int(k), resolved_only=True)
+                sym = int(self.optimal_depth(kind, int(k)).mask.sum())
                 vals = best.compressed()
-                if vals.size == 0:
-                    out.append({"kernel": kind, "degree": int(k), "optimal_depth": "zero by symmetry",
-                                "min": None, "median": None, "max": None, "pairs": 0, "masked": int(best.size)})
-                    continue
-                out.append({"kernel": kind, "degree": int(k),
-                            "optimal_depth": f"{int(vals.min())}" if vals.min() == vals.max()
-                            else f"{int(vals.min())}..{int(vals.max())}",
-                            "min": int(vals.min()), "median": float(np.median(vals)), "max": int(vals.max()),
-                            "pairs": int(vals.size), "masked": int(best.size - vals.size)})
+                row = {"kernel": kind, "degree": int(k), "optimal_depth": "-", "min": None, "median": None,
+                       "max": None, "pairs": int(vals.size), "symmetry": sym, "unresolved": int(best.mask.sum()) - sym}
+                if vals.size:
+                    lo, hi = int(vals.min()), int(vals.max())
+                    row.update(optimal_depth=f"{lo}" if lo == hi else f"{lo}..{hi}", min=lo,
+                               median=float(np.median(vals)), max=hi)
+                elif sym == best.size:
+                    row["optimal_depth"] = "zero by symmetry"
+                out.append(row)
         return out
 
     def metadata(self) -> dict:
@@ -162,12 +172,14 @@ class CubeGrid(ResultMixin):
         """The best depth per degree (over all variance pairs), CK and NTK."""
         n = len(self.weight_var) * len(self.bias_var)
         lines = [self.summary(), f"depth maximizing the fractional variance of degree k, over the {n} "
-                 "(weight_var, bias_var) pairs:",
-                 f"{'kernel':>6} {'k':>3} {'optimal depth':>16} {'median':>7} {'pairs':>6}  zero by symmetry at"]
+                 "(weight_var, bias_var) pairs (values within their float64 error bound left out):",
+                 f"{'kernel':>6} {'k':>3} {'optimal depth':>16} {'median':>7} {'pairs':>6}  masked pairs"]
         for r in self.rows():
             med = "" if r["median"] is None else f"{r['median']:g}"
-            zero = f"  {r['masked']} pairs (masked)" if r["masked"] else ""
-            lines.append(f"{r['kernel']:>6} {r['degree']:>3} {r['optimal_depth']:>16} {med:>7} {r['pairs']:>6}{zero}")
+            why = [f"{r['symmetry']} zero by symmetry"] if r["symmetry"] else []
+            why += [f"{r['unresolved']} unresolved"] if r["unresolved"] else []
+            lines.append(f"{r['kernel']:>6} {r['degree']:>3} {r['optimal_depth']:>16} {med:>7} {r['pairs']:>6}  "
+                         + ", ".join(why))
         return "\n".join(lines)
 
     def to_dataframe(self):

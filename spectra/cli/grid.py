@@ -92,6 +92,17 @@ def plot_grid(g, path, weight_var=None) -> None:
         plt.close(fig)
 
 
+def _depth_norm(top: int):
+    """Colour steps 0, 1, 2, 3, 4, 6, 8, 12, 16, ...: small depths stay distinguishable next to large ones."""
+    from matplotlib.colors import BoundaryNorm
+
+    bounds = [0, 1, 2, 3, 4]
+    while bounds[-1] <= top:
+        bounds.append(bounds[-1] * 3 // 2 if len(bounds) % 2 else bounds[-1] * 4 // 3)
+    edges = [b - 0.5 for b in bounds] + [bounds[-1] + 0.5]
+    return BoundaryNorm(edges[: len(bounds)], 256)
+
+
 def _edges(axis) -> list:
     """Outer pixel edges of a uniform axis, so that each pixel is centred on its grid value."""
     half = 0.5 * (axis[-1] - axis[0]) / (len(axis) - 1)
@@ -106,11 +117,11 @@ def _grey(name):
 
 def _optimal_depth_row(sf, g, kind, degs, two_d) -> None:
     L = int(g.depths[-1])
-    zero = [k for k in degs if not g.optimal_depth(kind, k).count()]
-    note = f"zero by symmetry: k={','.join(map(str, zero))}" if zero else None
+    zero = [k for k in degs if not g.optimal_depth(kind, k, resolved_only=True).count()]
+    note = f"vanishing or unresolved: k={','.join(map(str, zero))}" if zero else None
     if len(g.weight_var) == 1 and len(g.bias_var) == 1:  # one grid point: optimal depth against degree
         ax = sf.subplots()
-        best = [g.optimal_depth(kind, k).astype(float).filled(np.nan)[0, 0] for k in degs]
+        best = [g.optimal_depth(kind, k, resolved_only=True).astype(float).filled(np.nan)[0, 0] for k in degs]
         ax.plot(degs, best, "o", ms=6)
         ax.set_xticks(degs)
         ax.set_xlabel("degree k")
@@ -123,7 +134,7 @@ def _optimal_depth_row(sf, g, kind, degs, two_d) -> None:
         ax = sf.subplots()
         x, xlabel = (g.bias_var, r"$\sigma_b^2$") if len(g.bias_var) > 1 else (g.weight_var, r"$\sigma_w^2$")
         for k in degs:
-            best = g.optimal_depth(kind, k).reshape(-1)
+            best = g.optimal_depth(kind, k, resolved_only=True).reshape(-1)
             if best.count():
                 ax.plot(x, best.astype(float).filled(np.nan), "-", label=f"k={k}")
         ax.set_xlabel(xlabel)
@@ -131,21 +142,22 @@ def _optimal_depth_row(sf, g, kind, degs, two_d) -> None:
         ax.set_ylim(-0.5, L + 0.5)
         ax.legend(fontsize=7, ncol=4, title=note, title_fontsize=7)
         return
-    vmax = max([int(g.optimal_depth(kind, k).max()) for k in degs if k not in zero] + [1])
+    norm = _depth_norm(max([int(g.optimal_depth(kind, k, resolved_only=True).max()) for k in degs if k not in zero]
+                           + [1]))
     axes = sf.subplots(1, len(degs), sharey=True, squeeze=False)[0]
     ext = _edges(g.bias_var) + _edges(g.weight_var)
     im = None
     for ax, k in zip(axes, degs):
-        best = g.optimal_depth(kind, k)
+        best = g.optimal_depth(kind, k, resolved_only=True)
         im = ax.imshow(best.astype(float), origin="lower", aspect="auto", extent=ext, cmap=_grey("viridis"),
-                       vmin=0, vmax=vmax, interpolation="nearest")
+                       norm=norm, interpolation="nearest")
         if not best.count():
-            ax.text(0.5, 0.5, "zero by\nsymmetry", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+            ax.text(0.5, 0.5, "zero by symmetry\nor unresolved", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         ax.set_title(f"{kind.upper()}  k={k}", fontsize=8)
         ax.set_xlabel(r"$\sigma_b^2$", fontsize=8)
         ax.tick_params(labelsize=6)
     axes[0].set_ylabel(r"$\sigma_w^2$")
-    sf.colorbar(im, ax=list(axes), shrink=0.9, label="optimal depth")
+    sf.colorbar(im, ax=list(axes), shrink=0.9, label="optimal depth", ticks=[b for b in norm.boundaries[:-1] + 0.5 if b in (0, 1, 2, 4, 8, 16, 32, 64, 128, 256)])
 
 
 def _fraction_row(sf, g, kind, degs, iw) -> None:
@@ -173,7 +185,7 @@ def _fraction_row(sf, g, kind, degs, iw) -> None:
     for ax, k in zip(axes, degs):
         im = ax.imshow(logfv[..., k], origin="lower", aspect="auto", extent=ext, cmap=_grey("magma"),
                        vmin=vmin, vmax=0.0, interpolation="nearest")
-        best = g.optimal_depth(kind, k)[iw]
+        best = g.optimal_depth(kind, k, resolved_only=True)[iw]
         if best.count():
             ax.plot(g.bias_var, best.astype(float).filled(np.nan), "w.", ms=2)
         ax.set_title(f"{kind.upper()}  k={k}", fontsize=8)
