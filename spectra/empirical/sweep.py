@@ -34,9 +34,17 @@ Config file format (JSON, or TOML with the same keys)
   ``<config stem>_runs`` next to it.
 
 Each run is identified by a hash of its full settings and written atomically to
-``<output_dir>/<run_id>.npz`` (:meth:`TrainingRun.save`) only when it has finished; re-running
-the sweep skips every run whose file exists and loads, so an interrupted sweep resumes without
-redoing finished runs.  A failed run (exception) is reported and not written.
+``<output_dir>/<run_id>.npz`` (:meth:`TrainingRun.save`) only when it has finished, with the
+SHA-256 of its settings (:func:`settings_hash`) in its config.  Re-running the sweep skips a run
+only if its file loads (:meth:`TrainingRun.load` rejects truncated, foreign, mis-shaped and
+NaN-filled files), carries its own run id and settings hash, and reaches the configured last
+step (or diverged); every other existing file is re-run, with one line on stderr saying why.
+So an interrupted sweep resumes without redoing finished runs.  A failed run (exception) is
+reported and not written.
+
+The sweep's own worker processes die with it (:mod:`spectra.empirical._sweep_procs`), a lock
+keeps two sweeps out of one folder, and ``<output_dir>/sweep.json`` lists every run's settings;
+:func:`load_sweep` turns the folder into one table row per run.
 """
 from __future__ import annotations
 
@@ -51,12 +59,14 @@ from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 
 
-from .._io import atomic_write
 from .._validation import check_int
+from ._sweep_files import (_SECTIONS, _remove_stale_temp_files, _settings_blob, _write_manifest, load_sweep_folder,
+                           run_file_problem, settings_hash)
+from ._sweep_procs import DirLock, check_workers, worker_init
 
-__all__ = ["load_config", "expand_config", "execute_run", "run_sweep", "SweepReport"]
+__all__ = ["load_config", "expand_config", "execute_run", "run_sweep", "SweepReport", "settings_hash",
+           "run_file_problem", "load_sweep"]
 
-_SECTIONS = ("data", "net", "train")
 
 
 def load_config(path) -> dict:
@@ -134,8 +144,7 @@ def expand_config(cfg: dict) -> list[dict]:
                 _set_dotted(r, k, v)
             r["seed"] = seed
             r["grid"] = dict(zip(keys, combo))
-            blob = json.dumps({k: r.get(k) for k in (*_SECTIONS, "seed")}, sort_keys=True, default=str)
-            r["run_id"] = hashlib.sha1(blob.encode()).hexdigest()[:12]
+            r["run_id"] = hashlib.sha1(_settings_blob(r)).hexdigest()[:12]
             runs.append(r)
     ids = [r["run_id"] for r in runs]
     if len(set(ids)) != len(ids):
@@ -198,27 +207,64 @@ def _execute_run(settings, out_path, MLP, log_spaced_steps, train) -> dict:
     tr.setdefault("record", ["loss", "ntk"])
     run = train(net, X, y, n_steps=n_steps, X_test=Xt, y_test=yt, seed=settings["seed"],
                 record_steps=log_spaced_steps(n_steps, n_rec), **tr)
-    run.config["sweep"] = {"run_id": settings["run_id"], "grid": settings.get("grid", {})}
+    run.config["sweep"] = {"run_id": settings["run_id"], "grid": settings.get("grid", {}),
+                           "config_hash": settings_hash(settings)}
     run.save(out_path)
     return {"run_id": settings["run_id"], "final_loss": float(run.train_loss[-1]), "diverged": run.diverged,
             "seconds": time.monotonic() - t0}
 
 
-def _finished(path: str) -> bool:
-    if not os.path.exists(path):
-        return False
-    from .training import TrainingRun
+def load_sweep(path, *, unfinished: bool = False):
+    """One row per run of a sweep: its settings (dotted columns) and final metrics.
 
-    try:
-        TrainingRun.load(path)
-    except ValueError:
-        return False  # a foreign/corrupted file is redone
-    return True
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The sweep's output folder (holding ``sweep.json``) or its config file.
+    unfinished : bool, default False
+        Also list the runs whose file is missing or not accepted (``status`` says why; their
+        metrics are NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run_id``, ``status``, ``seed``, the settings (``net.width``, ``train.lr``, ...;
+        lists as JSON text), then ``final_step``, ``final_train_loss``, ``min_train_loss``,
+        ``final_test_loss``, ``diverged`` and, when the NTK was recorded (one output),
+        ``final_ntk_alignment`` and ``final_sharpness``.  ``df.attrs`` holds the sweep's name
+        and folder.
+
+    Raises
+    ------
+    ImportError
+        If pandas is not installed (the message names the ``pandas`` extra).
+    FileNotFoundError, ValueError
+        If the folder holds no sweep manifest of this version.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> cfg = {"output_dir": tempfile.mkdtemp(), "seeds": 2,
+    ...        "base": {"net": {"width": 8}, "train": {"n_steps": 5, "lr": 0.1, "record": ["loss"]}}}
+    >>> with ThreadPoolExecutor(1) as ex:
+    ...     rep = run_sweep(cfg, executor=ex, progress=False)
+    >>> df = load_sweep(cfg["output_dir"])
+    >>> df[["seed", "net.width", "final_step"]].values.tolist()
+    [[0, 8, 5], [1, 8, 5]]
+    """
+    path = os.fspath(path)
+    if os.path.isfile(path):
+        path = load_config(path)["output_dir"]
+    return load_sweep_folder(path, unfinished=unfinished)
 
 
 @dataclass
 class SweepReport:
-    """What a sweep call did: run ids skipped (already finished), executed, failed, not started."""
+    """What a sweep call did: run ids skipped (already finished), executed, failed, not started.
+
+    ``rerun`` maps the run ids whose existing file was not accepted to the reason.
+    """
 
     output_dir: str
     total: int
@@ -227,6 +273,7 @@ class SweepReport:
     failed: dict = field(default_factory=dict)
     not_started: list = field(default_factory=list)
     summaries: dict = field(default_factory=dict)
+    rerun: dict = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -245,10 +292,12 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
         Default: a local ``ProcessPoolExecutor(max_workers)``.  For a dask cluster pass
         ``distributed.Client(address).get_executor()``.  An executor passed in is not shut down.
     max_workers : int, optional
-        Workers of the default process pool; for any executor at most ``2 * max_workers`` runs
-        (default 8) are in flight at once, which bounds what ``stop_after`` lets finish.
+        Workers of the default process pool, at most 4 x the CPU count; for any executor at most
+        ``2 * max_workers`` runs (default 8) are in flight at once, which bounds what
+        ``stop_after`` lets finish.
     progress : bool
-        One line per finished run on stderr.
+        One line per finished run on stderr, and one per existing run file that is re-run,
+        saying why.
     stop_after : int, optional
         Stop submitting after this many runs have finished in this call (in-flight runs still
         finish and are written); used to interrupt a sweep deliberately.
@@ -265,27 +314,46 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
     if not config.get("output_dir"):
         raise ValueError("sweep config needs an 'output_dir'")
     runs = expand_config(config)
-    out_dir = config["output_dir"]
-    os.makedirs(out_dir, exist_ok=True)
-    manifest = {"name": config.get("name"), "runs": [r["run_id"] for r in runs]}
-    atomic_write(os.path.join(out_dir, "sweep.json"), lambda fh: json.dump(manifest, fh))
-    rep = SweepReport(out_dir, len(runs))
-    todo = []
-    for r in runs:
-        path = os.path.join(out_dir, f"{r['run_id']}.npz")
-        (rep.skipped if _finished(path) else todo).append((r, path))
-    rep.skipped = [r["run_id"] for r, _ in rep.skipped]
+    if max_workers is not None:
+        max_workers = check_workers(max_workers)
     if stop_after is not None:
         stop_after = check_int(stop_after, "stop_after", minimum=1)
     fn = execute_run if run_fn is None else run_fn
+    out_dir = config["output_dir"]
+    os.makedirs(out_dir, exist_ok=True)
+    with DirLock(out_dir) as lock:
+        if lock.acquired:
+            _remove_stale_temp_files(out_dir)
+        _write_manifest(out_dir, config, runs)
+        rep = SweepReport(out_dir, len(runs))
+        todo = []
+        for r in runs:
+            path = os.path.join(out_dir, f"{r['run_id']}.npz")
+            problem = run_file_problem(path, r)
+            if problem is None:
+                rep.skipped.append(r["run_id"])
+                continue
+            todo.append((r, path))
+            if problem != "missing":
+                rep.rerun[r["run_id"]] = problem
+                if progress:
+                    print(f"sweep: re-running {r['run_id']}: {problem}", file=sys.stderr, flush=True)
+        if progress:
+            print(f"sweep {config.get('name') or ''}: {len(runs)} runs, {len(rep.skipped)} already finished, "
+                  f"{len(todo)} to do -> {out_dir}", file=sys.stderr, flush=True)
+        _execute(rep, todo, fn, executor, max_workers, progress, stop_after)
+    if progress and rep.not_started:
+        print(f"sweep stopped: {len(rep.not_started)} runs not started (run again to resume)", file=sys.stderr)
+    return rep
+
+
+def _execute(rep, todo, fn, executor, max_workers, progress, stop_after) -> None:
     own = executor is None
     if own:
         from concurrent.futures import ProcessPoolExecutor
 
-        executor = ProcessPoolExecutor(max_workers=max_workers)
-    if progress:
-        print(f"sweep {config.get('name') or ''}: {len(runs)} runs, {len(rep.skipped)} already finished, "
-              f"{len(todo)} to do -> {out_dir}", file=sys.stderr, flush=True)
+        # the workers die with this process (no orphan goes on writing runs)
+        executor = ProcessPoolExecutor(max_workers=max_workers, initializer=worker_init, initargs=(os.getpid(),))
     t0 = time.monotonic()
     queue = list(todo)
     n_workers = max_workers or getattr(executor, "_max_workers", None) or 4
@@ -320,6 +388,3 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
         rep.not_started = [r["run_id"] for r, _ in queue]
         if own:
             executor.shutdown(wait=True, cancel_futures=True)
-    if progress and rep.not_started:
-        print(f"sweep stopped: {len(rep.not_started)} runs not started (run again to resume)", file=sys.stderr)
-    return rep
