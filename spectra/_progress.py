@@ -46,7 +46,7 @@ class Progress:
     >>> with Progress(10, "demo", stream=out, every=0) as p:
     ...     p.update(4, "first")
     >>> print(out.getvalue().splitlines()[0].split(" (")[0])
-    [demo] 4/10 first
+    [demo]  40% first
     """
 
     def __init__(self, total: float, desc: str, *, quiet: bool = False, stream=None, every: float = 2.0,
@@ -59,6 +59,7 @@ class Progress:
         self.done = 0.0
         self.t0 = time.perf_counter()
         self._last = -float("inf")
+        self._first = None  # (elapsed, done) at the first update: later rates leave out the warm-up
         self._bar = None
         if not self.quiet and (bar or (bar is None and _is_terminal(self.stream))):
             try:
@@ -76,7 +77,10 @@ class Progress:
         el = time.perf_counter() - self.t0
         if self.done <= 0:
             return float("nan")
-        return el / self.done * max(self.total - self.done, 0.0)
+        left = max(self.total - self.done, 0.0)
+        if self._first is not None and self.done > self._first[1]:  # rate since the first step (no compile time)
+            return (el - self._first[0]) / (self.done - self._first[1]) * left
+        return el / self.done * left
 
     def line(self, msg: str) -> None:
         """One line on the stream, prefixed with ``[desc]`` (nothing when quiet)."""
@@ -90,7 +94,10 @@ class Progress:
 
     def update(self, cost: float = 1.0, note: str = "") -> None:
         """Record ``cost`` units of finished work; ``note`` says what was done."""
+        first = self.done == 0
         self.done += float(cost)
+        if first:
+            self._first = (time.perf_counter() - self.t0, self.done)
         if self.quiet:
             return
         if self._bar is not None:
@@ -105,8 +112,7 @@ class Progress:
         el = now - self.t0
         pct = 100.0 * self.done / self.total if self.total > 0 else 100.0
         left = self.eta()
-        self.line(f"{self.done:g}/{self.total:g}" + (f" {note}" if note else "")
-                  + f" ({pct:.0f}%, {el:.1f} s elapsed, ~{left:.0f} s left)")
+        self.line(f"{pct:3.0f}%" + (f" {note}" if note else "") + f" ({el:.1f} s elapsed, ~{left:.0f} s left)")
 
     def close(self) -> None:
         if self._bar is not None:

@@ -147,6 +147,10 @@ class ResultMixin:
     def rows(self) -> list:
         return []
 
+    def all_rows(self) -> list:
+        """The rows of ``to_dataframe``/``to_csv`` (default: :meth:`rows`)."""
+        return self.rows()
+
     def metadata(self) -> dict:
         return {}
 
@@ -205,9 +209,16 @@ class ResultMixin:
             If pandas is not installed (the message names the ``pandas`` extra).
         """
         pd = require_pandas()
-        df = pd.DataFrame(self.rows())
+        df = pd.DataFrame(self.all_rows())
         df.attrs.update(jsonable(self.metadata()))
         return df
+
+    def to_csv(self) -> str:
+        """CSV of :meth:`to_dataframe`'s rows after ``# key: value`` lines (format, version, metadata)."""
+        rows = self.all_rows()
+        meta = {"format": self.FORMAT, "version": self.VERSION}
+        meta.update(self.metadata())
+        return csv_text(jsonable(meta), list(rows[0]) if rows else [], rows)
 
     def to_json(self, **kw) -> str:
         """JSON text (``format`` and ``version`` first; only finite numbers, null and strings)."""

@@ -367,7 +367,7 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
                 part = np.empty((2, L + 1, stop - start, K + 3))
                 grid_spectra(int(act.dispatch), params, L, Wf[start:stop], Bf[start:stop], c, Mh, tol, part)
                 res[:, :, start:stop] = part
-                bar.update(stop - start, "variance pairs")
+                bar.update(stop - start, f"{stop}/{P} variance pairs")
         else:
             depth_factor = np.arange(L + 1)[:, None] + 1.0
             for start in range(0, P, chunk):
@@ -379,7 +379,7 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
                     res[idx, :, start:stop, : K + 1] = (v.reshape(-1, m) @ M).reshape(L + 1, n, K + 1)
                     res[idx, :, start:stop, K + 1] = v[:, :, 0]
                     res[idx, :, start:stop, K + 2] = (tol[0] * depth_factor + tol[1]) * np.abs(v).max(axis=2)
-                bar.update(stop - start, "variance pairs")
+                bar.update(stop - start, f"{stop}/{P} variance pairs")
     finally:
         bar.close()
     out = {}

@@ -1,8 +1,6 @@
 """``spectra validate``: finite-width CK/NTK at initialization against the theory, per degree."""
 from __future__ import annotations
 
-import json
-
 from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writable, list_type, note_written,
                       write_output)
 
@@ -31,8 +29,9 @@ def register(subparsers) -> None:
                    help="sampled domains: plain U-statistic projections of K instead of "
                         "analytic + projections of (K - analytic kernel on the same points)")
     p.add_argument("--float32", action="store_true", help="compute the networks in float32")
-    p.add_argument("--format", choices=["table", "json"], default="table")
-    add_output_args(p, writes="the table/json")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="table (default); json or csv: one row per (kernel, width, seed, degree), for pandas")
+    add_output_args(p, writes="the table/json/csv")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="write a PNG figure")
     p.set_defaults(func=run)
 
@@ -49,7 +48,7 @@ def run(args) -> int:
                            seeds=args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
                            max_degree=args.max_degree, control_variate=not args.no_control_variate,
                            dtype=np.float32 if args.float32 else np.float64, progress=not args.quiet)
-    text = json.dumps(res.to_dict(), indent=1) if args.format == "json" else res.format_table()
+    text = {"json": lambda: res.to_json(indent=1), "csv": res.to_csv, "table": res.format_table}[args.format]()
     write_output(text, args.output, args.quiet)
     if args.plot:
         plot_validation(res, args.plot)

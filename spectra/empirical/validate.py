@@ -24,27 +24,28 @@ by least squares (``-1/2`` expected from ``O(width^{-1/2})`` fluctuations).
 """
 from __future__ import annotations
 
-import math
-import sys
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
-from .._io import atomic_write
 from .._plotting import plt_or_raise
+from .._progress import Progress
+from .._results import ResultMixin
 from .._validation import check_depth, check_dim, check_int, check_variance
 from ..analytic import MLPKernel
 from ..domains import (FULL_CUBE_MAX_DIM, Cube, Sphere, cube_degree_spectrum, cube_points,
                        cube_sample_degree_projections, sample_sphere, sphere_degree_projections)
+from .validate_plot import seed_se as _se
 
 __all__ = ["ValidationResult", "validate_spectra", "plot_validation"]
 
 _ZERO_RTOL = 1e-12
 
 
-@dataclass
-class ValidationResult:
+@dataclass(repr=False)
+class ValidationResult(ResultMixin):
     """Per-degree comparison of finite-width CK/NTK spectra with the theory.
 
     Arrays keyed by kernel name (``"ck"``, ``"ntk"``):
@@ -66,13 +67,24 @@ class ValidationResult:
         Deviation of the mean over seeds, and its standard error.
     rms : dict, kernel -> ndarray (n_widths,)
         RMS deviation over seeds and the degrees with a nonzero analytic value.
-    slope : dict, kernel -> float
-        Least-squares slope of ``log rms`` against ``log width`` (NaN-free; 0 for one width).
+    slope : dict, kernel -> float or None
+        Least-squares slope of ``log rms`` against ``log width``; None with one width (no slope).
     config : dict
         The run's parameters; ``elapsed`` seconds.
     spread : dict, kernel -> ndarray (n_widths, n_seeds, K)
         Full cube only (else empty): standard deviation of the eigenvalues of the degree-``k``
         block of the Gram matrix in the Walsh basis (0 at infinite width).
+
+    Notes
+    -----
+    ``to_json`` (``spectra validate --format json``) writes one JSON object that
+    ``pandas.read_json`` reads as a table with one row per (kernel, width, seed, degree):
+    ``format`` (``"spectra.validation"``), ``version``, the configuration as scalars, and the
+    columns ``kernel, width, seed, degree, analytic, analytic_zero, scale_phi1, empirical,
+    deviation, spread`` (per network) and ``empirical_mean, empirical_se, deviation_mean,
+    deviation_se, rms_deviation, slope, within_2pct_at_largest_width`` (over seeds, repeated on
+    each seed's row).  ``null`` marks what does not exist (``spread`` off the full cube, ``slope``
+    with one width).
     """
 
     degrees: np.ndarray
@@ -90,6 +102,10 @@ class ValidationResult:
     config: dict = field(default_factory=dict)
     spread: dict = field(default_factory=dict)
 
+    FORMAT: ClassVar[str] = "spectra.validation"
+    SHOWN: ClassVar[tuple] = ("kernel", "width", "degree", "analytic", "empirical_mean", "deviation_mean",
+                              "deviation_se")
+
     def within(self, rtol: float, width_index: int = -1) -> dict:
         """Per kernel and degree: is the mean over seeds within ``rtol`` of the theory?
 
@@ -102,27 +118,89 @@ class ValidationResult:
             out[kern] = np.where(z, np.abs(m) <= np.maximum(3 * se, 1e-10), np.abs(m) <= rtol)
         return out
 
-    def to_dict(self) -> dict:
-        """JSON-ready nested dict (lists and floats)."""
-        res = {"config": self.config, "degrees": self.degrees.tolist(), "widths": list(self.widths),
-               "seeds": list(self.seeds), "kernels": {}}
+    def summary(self) -> str:
+        c = self.config
+        slopes = ", ".join(f"{k.upper()} {'-' if v is None else f'{v:+.2f}'}" for k, v in self.slope.items())
+        return (f"{c.get('domain')} d={c.get('dim')} n={c.get('n_points')} {c.get('activation')} depth={c.get('depth')}, "
+                f"widths {list(self.widths)}, {len(self.seeds)} seeds; slope of RMS deviation: {slopes}")
+
+    def metadata(self) -> dict:
+        return dict(self.config)
+
+    def all_rows(self) -> list:
+        """One row per (kernel, width, seed, degree): the columns of the JSON (see Notes)."""
+        within = self.within(0.02)
+        rows = []
         for kern in self.analytic:
-            emp = self.empirical[kern]
-            res["kernels"][kern] = {
-                "analytic": self.analytic[kern].tolist(),
-                "analytic_zero": self.zero[kern].tolist(),
-                "scale_phi1": self.scale[kern],
-                "empirical_mean": emp.mean(axis=1).tolist(),
-                "empirical_se": _se(emp).tolist(),
-                "deviation_mean": self.dev_mean[kern].tolist(),
-                "deviation_se": self.dev_se[kern].tolist(),
-                "rms_deviation": self.rms[kern].tolist(),
-                "slope": self.slope[kern],
-                "within_2pct_at_largest_width": self.within(0.02)[kern].tolist(),
-            }
-            if kern in self.spread:
-                res["kernels"][kern]["block_spread_mean"] = self.spread[kern].mean(axis=1).tolist()
-        return res
+            emp, se = self.empirical[kern], _se(self.empirical[kern])
+            for wi, w in enumerate(self.widths):
+                for si, seed in enumerate(self.seeds):
+                    for ki, k in enumerate(self.degrees):
+                        rows.append({
+                            "kernel": kern, "width": int(w), "seed": int(seed), "degree": int(k),
+                            "analytic": float(self.analytic[kern][ki]), "analytic_zero": bool(self.zero[kern][ki]),
+                            "scale_phi1": float(self.scale[kern]), "empirical": float(emp[wi, si, ki]),
+                            "deviation": float(self.deviation[kern][wi, si, ki]),
+                            "spread": float(self.spread[kern][wi, si, ki]) if kern in self.spread else None,
+                            "empirical_mean": float(emp[wi, :, ki].mean()), "empirical_se": float(se[wi, ki]),
+                            "deviation_mean": float(self.dev_mean[kern][wi, ki]),
+                            "deviation_se": float(self.dev_se[kern][wi, ki]),
+                            "rms_deviation": float(self.rms[kern][wi]), "slope": self.slope[kern],
+                            "within_2pct_at_largest_width": bool(within[kern][ki])})
+        return rows
+
+    def rows(self) -> list:
+        """One row per (kernel, width, degree): the means over seeds (``to_dataframe``: one per seed too)."""
+        first = self.seeds[0]
+        keep = ("kernel", "width", "degree", "analytic", "analytic_zero", "empirical_mean", "empirical_se",
+                "deviation_mean", "deviation_se", "rms_deviation", "slope")
+        return [{k: r[k] for k in keep} for r in self.all_rows() if r["seed"] == first]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict: the configuration as scalars and one list per column (see Notes)."""
+        rows = self.all_rows()
+        out = dict(self.config)
+        cols = list(rows[0]) if rows else []
+        out.update({c: [r[c] for r in rows] for c in cols})
+        return out
+
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "ValidationResult":
+        kern_col, w_col, s_col, k_col = (np.asarray(obj[c]) for c in ("kernel", "width", "seed", "degree"))
+        widths = sorted(set(int(w) for w in w_col))
+        seeds = list(dict.fromkeys(int(s) for s in s_col))
+        degrees = np.array(sorted(set(int(k) for k in k_col)))
+        shape = (len(widths), len(seeds), len(degrees))
+        kernels = list(dict.fromkeys(obj["kernel"]))
+        fields = {name: {} for name in ("analytic", "empirical", "zero", "scale", "deviation", "dev_mean", "dev_se",
+                                        "rms", "slope", "spread")}
+        for kern in kernels:
+            sel = kern_col == kern
+
+            def cube(col, sel=sel):
+                vals = np.array([np.nan if v is None else v for v in np.asarray(obj[col], dtype=object)[sel]],
+                                dtype=float)
+                return vals.reshape(shape)
+            fields["analytic"][kern] = cube("analytic")[0, 0]
+            fields["zero"][kern] = cube("analytic_zero")[0, 0].astype(bool)
+            fields["scale"][kern] = float(cube("scale_phi1")[0, 0, 0])
+            fields["empirical"][kern] = cube("empirical")
+            fields["deviation"][kern] = cube("deviation")
+            fields["dev_mean"][kern] = cube("deviation_mean")[:, 0]
+            fields["dev_se"][kern] = cube("deviation_se")[:, 0]
+            fields["rms"][kern] = cube("rms_deviation")[:, 0, 0]
+            slope = np.asarray(obj["slope"], dtype=object)[sel][0]
+            fields["slope"][kern] = None if slope is None else float(slope)
+            spread = np.asarray(obj["spread"], dtype=object)[sel]
+            if spread[0] is not None:
+                fields["spread"][kern] = cube("spread")
+        config = {k: v for k, v in obj.items() if not isinstance(v, list) and k not in ("format", "version")}
+        return cls(degrees, widths, seeds, fields["analytic"], fields["empirical"], fields["zero"], fields["scale"],
+                   fields["deviation"], fields["dev_mean"], fields["dev_se"], fields["rms"], fields["slope"], config,
+                   fields["spread"])
+
+    def to_table(self) -> str:
+        return self.format_table()
 
     def format_table(self) -> str:
         """Human-readable report."""
@@ -150,14 +228,21 @@ class ValidationResult:
                 lines.append("spread = std of the eigenvalues within the degree block (Walsh basis), mean over seeds")
             rms = ", ".join(f"{w}: {r:.4f}" for w, r in zip(self.widths, self.rms[kern]))
             lines.append(f"RMS deviation per width: {rms}")
-            lines.append(f"fitted slope d log(RMS) / d log(width): {self.slope[kern]:+.3f}")
+            if self.slope[kern] is not None:  # one width: there is no slope
+                lines.append(f"fitted slope d log(RMS) / d log(width): {self.slope[kern]:+.3f}")
         return "\n".join(lines)
 
+    def plot(self, ax=None, kernel: str = "ntk"):
+        """Deviation from the theory (mean +- se over seeds) per degree, one line per width; returns the axes.
 
-def _se(a: np.ndarray) -> np.ndarray:
-    """Standard error over axis 1 (seeds); 0 for a single seed."""
-    s = a.shape[1]
-    return a.std(axis=1, ddof=1) / math.sqrt(s) if s > 1 else np.zeros(a.shape[:1] + a.shape[2:])
+        :func:`plot_validation` draws the full figure (eigenvalues, deviations, RMS against width).
+        """
+        from .validate_plot import deviation_panel
+
+        if ax is None:
+            _, ax = plt_or_raise().subplots(figsize=(5, 3.5))
+        deviation_panel(self, kernel, ax)
+        return ax
 
 
 def _analytic(domain, dim, kernel, max_degree) -> np.ndarray:
@@ -178,8 +263,15 @@ def _structural_zeros(activation, depth, bias_var, kernel, max_degree):
     return np.array([structural_zero(st, k) for k in range(max_degree + 1)])
 
 
-def _stderr_progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+def _cost(width: int, n: int, depth: int, sampled: bool) -> float:
+    """Relative cost of one network (seconds ~ 1e-10 x this): its Gram matrices and their projection.
+
+    Measured on the full 10-cube (n = 1024, depth 2): the hidden-to-hidden products cost
+    ``~n width^2 (depth - 1)``, the per-layer Gram matrices ``~n^2 width (depth + 1)`` and the
+    degree projection ``~n^2`` (more for the U-statistics of sampled points).
+    """
+    return (2.7 * n * width * width * max(depth - 1, 0) + 0.89 * n * n * width * (depth + 1)
+            + (14000.0 if sampled else 5200.0) * n * n)
 
 
 def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", depth: int = 2, weight_var=2.0,
@@ -212,8 +304,9 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
         the points (which otherwise dominates small eigenvalues, ~``Phi(1)/(n sqrt(N(d,k)))``).
         ``False`` reports the plain ``U_k(K)``.
     dtype : float32 or float64
-    progress : callable(str) or None or True
-        ``True`` prints progress to stderr.
+    progress : bool or callable(str) or None
+        ``True`` reports progress on stderr (a bar on a terminal; the time left is weighted by
+        each network's cost, see ``_cost``); a callable receives one line per network.
 
     Returns
     -------
@@ -259,8 +352,6 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
         full_cube = dim <= FULL_CUBE_MAX_DIM and n_points == (1 << dim)
     else:
         n_points = check_int(4096 if n_points is None else n_points, "n_points", minimum=2)
-    if progress is True:
-        progress = _stderr_progress
     from .measured_kernels import empirical_ntk
     from .network import MLP
 
@@ -277,6 +368,8 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
     t0 = time.perf_counter()
     X_full = cube_points(dim) if full_cube else None
     total, done = len(widths) * len(seeds), 0
+    cost = {w: _cost(w, n_points, depth, not full_cube) for w in widths}
+    bar = Progress(sum(cost.values()) * len(seeds), "validate", quiet=progress is not True)
     cv_cache: dict = {}  # seed -> {kernel: U_k(K_inf)} (the points depend on the seed only)
 
     def project(K, X):
@@ -313,10 +406,12 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
                     emp[k][wi, si] = project(K, X)
             del ntk, parts, grams
             done += 1
-            if progress:
+            bar.update(cost[width], f"width {width} seed {seed} ({done}/{total})")
+            if callable(progress):
                 el = time.perf_counter() - t0
                 progress(f"[validate] width {width} seed {seed} ({done}/{total}) {el:.1f} s elapsed, "
-                         f"~{el / done * (total - done):.0f} s left")
+                         f"~{bar.eta():.0f} s left")
+    bar.close()
     deviation, dev_mean, dev_se, rms, slope = {}, {}, {}, {}, {}
     for k in kernels:
         a, z = analytic[k], zero[k]
@@ -330,8 +425,8 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
         rms[k] = np.sqrt(np.mean(dev[:, :, use] ** 2, axis=(1, 2)))
         if len(widths) > 1 and np.all(rms[k] > 0):
             slope[k] = float(np.polyfit(np.log(widths), np.log(rms[k]), 1)[0])
-        else:
-            slope[k] = 0.0
+        else:  # one width (or a zero RMS): no slope
+            slope[k] = None
     config = dict(domain=domain, dim=dim, n_points=n_points, full_cube=full_cube, activation=act.name, depth=depth,
                   weight_var=weight_var, bias_var=bias_var, max_degree=max_degree, dtype=np.dtype(dtype).name,
                   parametrization="ntk", control_variate=bool(control_variate and not full_cube),
@@ -341,68 +436,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
 
 
 def plot_validation(result: ValidationResult, path) -> str:
-    """Plot empirical (mean +- se over seeds, per width) against analytic eigenvalues per degree.
+    """Write the validation figure (see :func:`spectra.empirical.validate_plot.plot_validation`)."""
+    from .validate_plot import plot_validation as _plot
 
-    Panels: CK and NTK eigenvalues per degree (log scale; absolute values), their deviations
-    (mean +- se), and the RMS deviation against width (log-log) with the fitted slopes.  Writes a PNG; returns the path.
-    """
-    plt = plt_or_raise()
-    fig, grid = plt.subplots(2, 3, figsize=(15, 8.5))
-    deg = result.degrees
-    n_w = len(result.widths)
-    for col, kern in enumerate(("ck", "ntk")):
-        ax, axd = grid[0, col], grid[1, col]
-        a = result.analytic[kern]
-        ax.plot(deg, np.abs(a), "k-", lw=1.5, marker="_", ms=18, label="analytic", zorder=5)
-        emp = result.empirical[kern]
-        se = _se(emp)
-        for wi, w in enumerate(result.widths):
-            off = (wi - (n_w - 1) / 2) * 0.08
-            ax.errorbar(deg + off, np.abs(emp[wi].mean(axis=0)), yerr=se[wi], fmt="o", ms=4, capsize=3,
-                        label=f"width {w}")
-            axd.errorbar(deg + off, result.dev_mean[kern][wi], yerr=result.dev_se[kern][wi], fmt="o-", ms=4,
-                         capsize=3, label=f"width {w}")
-        ax.set_yscale("log")
-        ax.set_xlabel("degree k")
-        ax.set_ylabel("eigenvalue" + (" (mean Rayleigh quotient)" if result.config.get("full_cube") else
-                                      " (projection)"))
-        ax.set_title(f"{kern.upper()}: {result.config['activation']}, L={result.config['depth']}, "
-                     f"$\\sigma_w^2$={result.config['weight_var']:g}, $\\sigma_b^2$={result.config['bias_var']:g}")
-        ax.set_xticks(deg)
-        ax.legend(fontsize=8)
-        axd.axhline(0.0, color="k", lw=1)
-        axd.set_xticks(deg)
-        axd.set_xlabel("degree k")
-        axd.set_ylabel("deviation (empirical - analytic) / analytic")
-        zeros = [int(k) for k in deg[result.zero[kern]]]
-        axd.set_title(f"{kern.upper()}: mean $\\pm$ s.e. over {len(result.seeds)} seeds"
-                      + (f" (k={zeros}: absolute, units of $\\Phi(1)$)" if zeros else ""), fontsize=10)
-        axd.legend(fontsize=8)
-    ax = grid[0, 2]
-    for kern, mk in (("ck", "s-"), ("ntk", "o-")):
-        ax.loglog(result.widths, result.rms[kern], mk, label=f"{kern.upper()} (slope {result.slope[kern]:+.2f})")
-    w = np.array(result.widths, dtype=float)
-    ref = result.rms["ntk"][0] * (w / w[0]) ** -0.5
-    ax.loglog(w, ref, "k:", label="width$^{-1/2}$")
-    from matplotlib.ticker import FormatStrFormatter, NullLocator
-
-    ax.set_xticks(result.widths)
-    ax.set_xticklabels([str(x) for x in result.widths])
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
-    ax.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
-    ax.set_xlabel("width")
-    ax.set_ylabel("RMS deviation (over seeds and degrees)")
-    ax.set_title(f"{result.config['domain']}, d={result.config['dim']}, n={result.config['n_points']}, "
-                 f"{len(result.seeds)} seeds")
-    ax.legend(fontsize=8)
-    grid[1, 2].axis("off")
-    fig.tight_layout()
-    import os
-
-    path = os.fspath(path)
-    try:  # atomic: a reader never sees a half-written figure
-        atomic_write(path, lambda fh: fig.savefig(fh, dpi=110, format="png"), binary=True)
-    finally:
-        plt.close(fig)
-    return path
+    return _plot(result, path)
