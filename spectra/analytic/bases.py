@@ -103,37 +103,25 @@ def krawtchouk_matrix(dim: int, degrees=None) -> np.ndarray:
 def krawtchouk_transform(a: list) -> list:
     """Coefficients of ``sum_j a_j (1-s)^j (1+s)^(d-j)``: the exact integer Krawtchouk transform.
 
-    ``a`` holds ``d + 1`` Python integers; the sum is split in halves recursively with FLINT
-    polynomial products, so the result is exact (the certified cube path is built on it).
+    ``a`` holds ``d + 1`` Python integers.  With ``A(x) = sum_j a_j x^j`` and ``w = 1/(1+s)`` the
+    sum is ``(1+s)^d A(2w - 1) = sum_i b_i (1+s)^(d-i)`` where ``A(2w - 1) = sum_i b_i w^i``: two
+    Taylor shifts, each one FLINT composition with a linear polynomial (asymptotically fast, and
+    about a quarter faster at ``d = 8192`` than splitting the sum in halves with polynomial
+    products).  The result is exact; the certified cube path is built on it.
 
     Examples
     --------
     >>> krawtchouk_transform([1, 0, 0])          # (1 + s)^2
     [1, 2, 1]
+    >>> krawtchouk_transform([0, 1, 0])          # (1 - s)(1 + s)
+    [1, 0, -1]
     """
     from flint import fmpz_poly
 
-    plus: dict = {}
-    minus: dict = {}
-
-    def P(m):
-        if m not in plus:
-            plus[m] = fmpz_poly([1, 1]) ** m
-        return plus[m]
-
-    def Mn(m):
-        if m not in minus:
-            minus[m] = fmpz_poly([1, -1]) ** m
-        return minus[m]
-
-    def rec(lo, hi):  # sum_{j in [lo, hi)} a_j (1-s)^(j-lo) (1+s)^(hi-1-j)
-        if hi - lo == 1:
-            return fmpz_poly([a[lo]])
-        mid = (lo + hi) // 2
-        return rec(lo, mid) * P(hi - mid) + rec(mid, hi) * Mn(mid - lo)
-
     d = len(a) - 1
-    coeffs = [int(c) for c in rec(0, d + 1).coeffs()]
+    b = fmpz_poly(a)(fmpz_poly([-1, 2])).coeffs()  # A(2w - 1)
+    b += [0] * (d + 1 - len(b))
+    coeffs = [int(c) for c in fmpz_poly(b[::-1])(fmpz_poly([1, 1])).coeffs()]  # sum_i b_i u^(d-i) at u = 1 + s
     return coeffs + [0] * (d + 1 - len(coeffs))
 
 

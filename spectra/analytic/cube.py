@@ -30,6 +30,7 @@ see :func:`spectra.analytic.kernel_structure`) are returned as exactly 0.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,12 +52,25 @@ def cube_grid_points(dim: int) -> np.ndarray:
     return 1.0 - 2.0 * np.arange(d + 1) / d
 
 
-def _float_transform(phi: np.ndarray, degrees) -> dict:
+@lru_cache(maxsize=4)
+def _binomials(d: int) -> tuple:
+    """``C(d, j)`` for ``j = 0..d`` (one pass of exact products: ``math.comb`` per ``j`` costs O(d^2) at large d)."""
+    row = [1] * (d + 1)
+    c = 1
+    for j in range(1, d + 1):
+        c = c * (d - j + 1) // j
+        row[j] = c
+    return tuple(row)
+
+
+def _float_transform(phi: np.ndarray, degrees, *, only=None) -> dict:
     """``mu_k`` of float64 kernel values, transformed exactly and rounded once to float64.
 
     Few degrees: float64 Krawtchouk rows (error <= (d+1) u max|Phi|).  Many degrees: the float
     values are exact dyadic numbers, so they are scaled to integers and sent through the exact
-    integer transform (no rounding at all until the final division).
+    integer transform (no rounding at all until the final division).  ``only`` (a subset of
+    ``{0, 1}``) restricts the many-degree case to those degrees, summed exactly with their
+    closed-form Krawtchouk rows (the same correctly rounded numbers, without the full transform).
     """
     d = phi.size - 1
     degrees = tuple(sorted(set(int(k) for k in degrees)))
@@ -65,10 +79,19 @@ def _float_transform(phi: np.ndarray, degrees) -> dict:
     parts = [math.frexp(float(x)) for x in phi]
     e_min = min(e for _, e in parts) - 53
     ints = [int(m * (1 << 53)) << (e - 53 - e_min) for m, e in parts]
-    coeffs = krawtchouk_transform([math.comb(d, j) * n for j, n in enumerate(ints)])
+    binom = _binomials(d)
+    if only is None:
+        coeffs = krawtchouk_transform([b * n for b, n in zip(binom, ints)])
+    else:
+        # coefficient k of the transform is sum_j C(d, j) N_j [s^k] (1-s)^j (1+s)^(d-j): for k = 0 the
+        # bracket is 1, for k = 1 it is d - 2j
+        degrees = tuple(k for k in degrees if k in only)
+        coeffs = {0: sum(b * n for b, n in zip(binom, ints))}
+        if 1 in degrees:
+            coeffs[1] = sum(b * n * (d - 2 * j) for j, (b, n) in enumerate(zip(binom, ints)))
     out = {}
     for k in degrees:
-        num, den = coeffs[k], math.comb(d, k) << d
+        num, den = coeffs[k], binom[k] << d
         if e_min >= 0:
             out[k] = (num << e_min) / den
         else:
@@ -109,6 +132,7 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
     """Certified eigenvalue balls for all degrees 0..d at working precision ``prec``."""
     from flint import arb, fmpz
 
+    binom = _binomials(d)
     with working_precision(prec):
         cs = [arb(d - 2 * j) / d for j in range(d + 1)]
         vals = kern.values_arb(cs, diag_index=0)
@@ -121,25 +145,43 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
             ints.append(to_fixed_point(v, p))
             err = err.max(v.rad())
         err = err + arb(2) ** (-p - 1)
-        a = [math.comb(d, j) * n for j, n in enumerate(ints)]
-        coeffs = krawtchouk_transform(a)
+        coeffs = krawtchouk_transform([b * n for b, n in zip(binom, ints)])
         scale = arb(2) ** (d + p)
         balls = []
         for k, ck in enumerate(coeffs):
-            mu = arb(fmpz(ck)) / (scale * math.comb(d, k))
+            mu = arb(fmpz(ck)) / (scale * binom[k])
             balls.append(mu + arb(0, err))
         trace = vals[0]
     return balls, trace
 
 
-def _initial_precision(d, degs, rtol, phi1):
-    """A guess of the bits needed: log2(Phi(1) / mu_k) with mu_k ~ k!/d^k /(k+2)^2, plus target bits."""
-    need = 0.0
-    for k in degs:
-        k = int(k)
-        lg = math.lgamma(k + 1) - k * math.log(d) - 2 * math.log(k + 2)
-        need = max(need, -lg / math.log(2))
-    return int(need + math.log2(max(phi1, 1.0)) - math.log2(rtol) + 64)
+#: Bits kept beyond log2(Phi(1)/mu_min) and the target: the radius growth of the kernel
+#: recursion (about log2 d for kinked duals near c = 1) and the fixed-point rounding.
+_GUARD_BITS = 24
+
+
+def _log2_inv_mu_estimate(kern: MLPKernel, d: int, k: int) -> float:
+    """A float-level estimate of ``log2(1/mu_k)`` (the bits below ``Phi``'s scale), no Arb at all.
+
+    ``Phi(c) = sum_n a_n c^n`` with ``a_n >= 0``, and on the cube every power ``c^n`` has
+    non-negative eigenvalues, the degree-``k`` one being ``k!/d^k`` for ``n = k``: so
+    ``mu_k >= a_k k!/d^k`` (``a_k ~ (k+2)^-2`` assumed, which analytic kernels undercut, and then
+    the certificate raises the precision).  Kinked duals (relu family) are singular at
+    ``c = +-1``, so their ``a_n`` decay only like a power of ``n``; the powers ``n >> d`` fold
+    onto every degree with eigenvalue about ``2^(1-d)``, so ``mu_k >~ 2^-d d^-3`` as well
+    (about ``2^-(d+7)`` for the relu NTK of depth 2 at ``d = 4096``, where the Taylor bound alone
+    says ``2^-5900``).
+    """
+    taylor = -(math.lgamma(k + 1) - k * math.log(d) - 2 * math.log(k + 2)) / math.log(2)
+    if kern.activation.kinked:
+        return min(taylor, d + 3 * math.log2(d))
+    return taylor
+
+
+def _initial_precision(kern: MLPKernel, d: int, degs, rtol: float, phi1: float) -> int:
+    """Working precision for the certified path: ``log2(Phi(1)/mu_min)`` estimated in float, plus target and guard bits."""
+    need = max([0.0] + [_log2_inv_mu_estimate(kern, d, int(k)) for k in degs])
+    return int(need + math.log2(max(phi1, 1.0)) - math.log2(rtol) + _GUARD_BITS + math.log2(d + 1))
 
 
 def cube_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
@@ -207,7 +249,11 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     phi_max = float(np.max(np.abs(phi)))
     tol_abs = _fast_tolerance(kern, d, phi_max)
     all_degs = tuple(sorted(set(int(k) for k in degs) | ({0, 1} if d >= 1 else {0})))
-    mu_fast = _float_transform(phi, all_degs)
+    # |mu_k| <= max|Phi| (the transform is non-expansive), so a float64 value can meet rtol only if
+    # max|Phi| >= tol_abs (1 + rtol) / rtol; otherwise the certified path takes every non-zero degree
+    # and the float64 transform is needed for mu_0 and mu_1 only (the learning rate)
+    float_ok = precision == "float64" or not act.exact or (precision == "auto" and phi_max * rtol >= 0.5 * tol_abs)
+    mu_fast = _float_transform(phi, all_degs, only=None if float_ok else (0, 1))
     trace = float(phi[0])
 
     eig, log10, exact, rel, cert, method = result_columns(len(degs))
@@ -218,6 +264,9 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     for i, k in enumerate(degs):
         if zero[i]:
             exact[i] = mpmath.mpf(0)
+            continue
+        if not float_ok:
+            need_exact.append(i)
             continue
         m = mu_fast[int(k)]
         r = tol_abs / (m - tol_abs) if m > tol_abs else math.inf
@@ -233,7 +282,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
         need_exact = []
 
     if need_exact:
-        prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(d, degs[need_exact], rtol, abs(trace))
+        prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(kern, d, degs[need_exact], rtol, abs(trace))
         while True:
             try:
                 balls, trace_ball = _exact_balls(kern, d, prec)
@@ -262,7 +311,8 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
             method[i] = f"arb@{prec}"
         trace = float(arb_to_mpf(trace_ball))
 
-    mult = [math.comb(d, int(k)) for k in degs]
+    binom = _binomials(d)
+    mult = [binom[int(k)] for k in degs]
     fv = fractional_variances(mult, exact, trace)
     top = max(mu_fast.get(0, 0.0), mu_fast.get(1, 0.0))
     max_lr = 2.0 / top if top > 0 else None
