@@ -108,3 +108,111 @@ def test_cli_sweep_local_processes(tmp_path, capsys):
     assert "2 run(s) executed, 0 skipped" in capsys.readouterr().out
     assert main(["sweep", str(p), "--workers", "1", "--quiet"]) == 0
     assert "0 run(s) executed, 2 skipped" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- files you can trust (#15)
+def _small(tmp_path, **over):
+    cfg = {"name": "small", "output_dir": str(tmp_path / "runs"),
+           "base": {"data": {"domain": "cube", "dim": 3}, "net": {"width": 8, "depth": 1},
+                    "train": {"n_steps": 15, "lr": 0.3, "record": ["loss", "ntk"], "n_records": 4}},
+           "grid": {"train.lr": [0.2, 0.4]}, "seeds": [0]}
+    cfg.update(over)
+    return cfg
+
+
+def test_foreign_or_other_config_run_file_is_rerun_with_a_message(tmp_path, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cfg = _small(tmp_path)
+    a, b = (r["run_id"] for r in expand_config(cfg))
+    out = cfg["output_dir"]
+    with ThreadPoolExecutor(1) as ex:
+        run_sweep(cfg, executor=ex, progress=False)
+        ref_b = TrainingRun.load(os.path.join(out, b + ".npz"))
+        with open(os.path.join(out, a + ".npz"), "rb") as fh:  # run a's valid file under run b's name
+            raw_a = fh.read()
+        with open(os.path.join(out, b + ".npz"), "wb") as fh:
+            fh.write(raw_a)
+        rep = run_sweep(cfg, executor=ex, progress=True)
+        err = capsys.readouterr().err
+        assert rep.executed == [b] and rep.skipped == [a]
+        assert f"sweep: re-running {b}: " in err and f"holds run '{a}', not '{b}'" in err
+        assert err.count("re-running") == 1
+        back = TrainingRun.load(os.path.join(out, b + ".npz"))
+        np.testing.assert_array_equal(back.train_loss, ref_b.train_loss)
+        # the same settings id with other settings (an edited file), a NaN loss, a truncated file
+        p = os.path.join(out, a + ".npz")
+        for breaker, reason in [
+                (lambda: _edit_run(p, config=lambda c: c["sweep"].update(config_hash="0" * 64)), "settings hash differs"),
+                (lambda: _edit_run(p, arrays=lambda d: d["train_loss"].__setitem__(-1, np.nan)), "holds NaN"),
+                (lambda: _edit_run(p, arrays=lambda d: d.update(steps=d["steps"][:-1])), "mis-shaped"),
+                (lambda: open(p, "r+b").truncate(100), "not a readable training-run file")]:
+            breaker()
+            rep = run_sweep(cfg, executor=ex, progress=True)
+            err = capsys.readouterr().err
+            assert rep.executed == [a], reason
+            assert f"sweep: re-running {a}: {p}: " in err and reason in err, err
+        run_sweep(cfg, executor=ex, progress=False)
+        # --quiet / progress=False: no message, still re-run
+        open(p, "wb").close()
+        rep = run_sweep(cfg, executor=ex, progress=False)
+        assert rep.executed == [a] and "empty file" in rep.rerun[a] and capsys.readouterr().err == ""
+
+
+def _edit_run(path, arrays=None, config=None):
+    with np.load(path) as z:
+        data = {k: z[k].copy() for k in z.files}
+    meta = json.loads(str(data.pop("__meta__")))
+    if arrays:
+        arrays(data)
+    if config:
+        config(meta["config"])
+        from spectra.empirical.training.run import config_hash
+
+        meta["config_sha256"] = config_hash(meta["config"])
+    np.savez(path, __meta__=np.array(json.dumps(meta)), **data)
+
+
+def test_load_sweep_and_cli_summary(tmp_path, capsys, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spectra.cli import main
+    from spectra.empirical.sweep import load_sweep
+
+    cfg = _small(tmp_path, seeds=[0, 1])
+    with ThreadPoolExecutor(1) as ex:
+        run_sweep(cfg, executor=ex, progress=False, stop_after=3)
+    df = load_sweep(cfg["output_dir"])
+    runs = expand_config(cfg)
+    done = {r["run_id"] for r in runs if os.path.exists(os.path.join(cfg["output_dir"], r["run_id"] + ".npz"))}
+    assert set(df["run_id"]) == done and len(done) >= 3
+    assert {"seed", "net.width", "train.lr", "final_train_loss", "final_ntk_alignment", "final_sharpness"} <= set(df)
+    for _, row in df.iterrows():
+        run = TrainingRun.load(os.path.join(cfg["output_dir"], row["run_id"] + ".npz"))
+        assert row["final_train_loss"] == run.train_loss[-1] and row["final_step"] == 15
+    full = load_sweep(cfg["output_dir"], unfinished=True)
+    assert len(full) == 4 and (full["status"] == "missing").sum() == 4 - len(done)
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(cfg))
+    assert main(["sweep", "--summary", cfg["output_dir"]]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(done)} finished run(s) of 4" in out and all(rid in out for rid in done)
+    assert main(["sweep", "--summary", str(p)]) == 0  # a config file names its folder
+    assert main(["sweep", "--summary", str(tmp_path)]) == 2  # no manifest: one line, exit 2
+    assert "sweep.json" in capsys.readouterr().err
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"nn-spectra\[pandas\]"):
+        load_sweep(cfg["output_dir"])
+
+
+def test_workers_are_capped_with_a_clear_message(tmp_path, capsys):
+    from spectra.cli import main
+
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(_small(tmp_path)))
+    assert main(["sweep", str(p), "--workers", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers must be in [1, " in err and "CPUs" in err
+    with pytest.raises(ValueError, match="max_workers must be in"):
+        run_sweep(_small(tmp_path), max_workers=10**5)
+    assert not os.path.exists(os.path.join(tmp_path, "runs", "sweep.json"))  # refused before any work
