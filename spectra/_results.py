@@ -27,8 +27,8 @@ import numpy as np
 
 from ._io import atomic_write
 
-__all__ = ["MAX_EXACT_INT", "ResultMixin", "jsonable", "require_pandas", "csv_text", "read_json_file",
-           "short_list"]
+__all__ = ["MAX_EXACT_INT", "ResultMixin", "jsonable", "multiplicity_columns", "require_pandas", "csv_text",
+           "read_json_file", "short_list"]
 
 #: Largest integer every JSON reader stores exactly (IEEE double mantissa).
 MAX_EXACT_INT = 2**53
@@ -77,6 +77,29 @@ def jsonable(x: Any) -> Any:
         return jsonable(float(x))
     except (TypeError, ValueError):
         return str(x)
+
+
+def multiplicity_columns(mults) -> tuple:
+    """Exact multiplicities for JSON, as floats, and their log10.
+
+    The exact column holds ints when every value is at most ``2**53`` and decimal strings
+    otherwise (one type per column); the float column is None past the float64 range.
+
+    Examples
+    --------
+    >>> multiplicity_columns([1, 2**60])[0]
+    ['1', '1152921504606846976']
+    """
+    ints = [int(m) for m in mults]
+    exact = [str(m) for m in ints] if any(abs(m) > MAX_EXACT_INT for m in ints) else ints
+    flt, lg = [], []
+    for m in ints:
+        try:
+            flt.append(float(m))
+        except OverflowError:
+            flt.append(None)
+        lg.append(math.log10(m) if m > 0 else None)
+    return exact, flt, lg
 
 
 def short_list(values, n: int = 4, fmt: str = "{:.4g}") -> str:

@@ -12,10 +12,13 @@ module computes
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
+from .._results import ResultMixin
 from .._validation import check_dim, check_int, check_rtol
 from .kernels import MLPKernel
 
@@ -60,8 +63,8 @@ def kernel_taylor_derivatives(activation="relu", depth: int = 2, weight_var: flo
         return [+(coeffs[k] * mpmath.factorial(k)) for k in range(n + 1)]
 
 
-@dataclass
-class EquivalenceResult:
+@dataclass(repr=False)
+class EquivalenceResult(ResultMixin):
     """``d^k mu_k`` per domain against ``Phi^{(k)}(0)``.
 
     Attributes
@@ -73,6 +76,12 @@ class EquivalenceResult:
     scaled : dict domain -> ndarray of float, shape (nd, nk)
         ``d^k mu_k`` (Gaussian: top radial eigenvalue of block ``k``).
     params : dict
+
+    Notes
+    -----
+    ``to_dict``/``to_json`` write ``format`` (``"spectra.equivalence"``), ``version``, the kernel's
+    parameters as scalars and one row per (domain, d, k) as columns ``domain, dim, degree,
+    scaled, phi_derivative, error`` (``pandas.read_json`` reads it as that table).
     """
 
     dims: np.ndarray
@@ -81,14 +90,46 @@ class EquivalenceResult:
     scaled: dict
     params: dict = field(default_factory=dict)
 
+    FORMAT: ClassVar[str] = "spectra.equivalence"
+    SHOWN: ClassVar[tuple] = ("domain", "dim", "degree", "scaled", "phi_derivative", "error")
+
     def errors(self, domain: str) -> np.ndarray:
         """``|d^k mu_k - Phi^{(k)}(0)|``, shape (nd, nk)."""
         return np.abs(self.scaled[domain] - self.phi_derivatives[None, :])
 
+    def summary(self) -> str:
+        p = self.params
+        return (f"d^k mu_k -> Phi^(k)(0), {str(p.get('kernel', '')).upper()} {p.get('activation')} L={p.get('depth')}, "
+                f"{'/'.join(self.scaled)}, d = {int(self.dims[0])}..{int(self.dims[-1])}, k = 0..{int(self.degrees[-1])}")
+
+    def metadata(self) -> dict:
+        return dict(self.params)
+
+    def rows(self) -> list:
+        """One row per (domain, d, k)."""
+        return [{"domain": dom, "dim": int(d), "degree": int(k), "scaled": float(vals[i, j]),
+                 "phi_derivative": float(self.phi_derivatives[j]), "error": float(self.errors(dom)[i, j])}
+                for dom, vals in self.scaled.items() for i, d in enumerate(self.dims)
+                for j, k in enumerate(self.degrees)]
+
     def to_dict(self) -> dict:
-        return dict(params=self.params, dims=[int(d) for d in self.dims], degrees=[int(k) for k in self.degrees],
-                    phi_derivatives=[float(x) for x in self.phi_derivatives],
-                    scaled={k: v.tolist() for k, v in self.scaled.items()})
+        """JSON-ready: ``format``, ``version``, the parameters, and the rows as columns (see Notes)."""
+        out = {"format": self.FORMAT, "version": self.VERSION}
+        out.update(self.params)
+        rows = self.rows()
+        out.update({c: [r[c] for r in rows] for c in self.SHOWN})
+        return out
+
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "EquivalenceResult":
+        dims = np.array(sorted(set(obj["dim"])))
+        degs = np.array(sorted(set(obj["degree"])))
+        doms = list(dict.fromkeys(obj["domain"]))
+        scaled = {dom: np.array([v for v, x in zip(obj["scaled"], obj["domain"]) if x == dom],
+                                dtype=float).reshape(dims.size, degs.size) for dom in doms}
+        phi = np.array(obj["phi_derivative"][: degs.size], dtype=float)
+        params = {k: obj[k] for k in ("activation", "depth", "weight_var", "bias_var", "kernel") if k in obj}
+        return cls(dims, degs, phi, scaled, params)
 
     def to_table(self) -> str:
         p = self.params
@@ -103,14 +144,28 @@ class EquivalenceResult:
             lines.append(f"{int(d):>6} " + " ".join(f"{c:>30}" for c in cells))
         return "\n".join(lines)
 
-    def plot(self, path=None):
-        """Top row: ``d^k mu_k`` against ``d`` per degree with ``Phi^{(k)}(0)`` dashed; bottom: the error (log-log)."""
+    def plot(self, path=None, ax=None):
+        """Top row: ``d^k mu_k`` against ``d`` per degree with ``Phi^{(k)}(0)`` dashed; bottom: the error (log-log)
+        with a dotted ``1/d`` guide.  Returns the axes (a 2 x nk array); with ``path`` the figure is written.
+
+        With ``ax`` only the errors of every degree and domain are drawn on that one axes.
+        """
         from .._plotting import plt_or_raise
 
         plt = plt_or_raise()
+        marks = {"cube": "s-", "sphere": "o-", "gaussian": "^-"}
+        if ax is not None:
+            for j, k in enumerate(self.degrees):
+                for dom in self.scaled:
+                    err = self.errors(dom)[:, j]
+                    ok = err > 0
+                    ax.loglog(self.dims[ok], err[ok], marks.get(dom, ".-"), ms=3, label=f"{dom} k={int(k)}")
+            ax.set_xlabel("d")
+            ax.set_ylabel(r"$|d^k\mu_k-\Phi^{(k)}(0)|$")
+            ax.legend(fontsize=6, ncol=2)
+            return ax
         nk = len(self.degrees)
         fig, axes = plt.subplots(2, nk, figsize=(3.0 * nk, 5.6), squeeze=False, sharex=True)
-        marks = {"cube": "s-", "sphere": "o-", "gaussian": "^-"}
         for j, k in enumerate(self.degrees):
             ax = axes[0, j]
             for dom, vals in self.scaled.items():
@@ -120,24 +175,33 @@ class EquivalenceResult:
             ax.set_title(f"k = {int(k)}", fontsize=9)
             ax.grid(alpha=0.3)
             ax2 = axes[1, j]
+            tops = []
             for dom in self.scaled:
                 err = self.errors(dom)[:, j]
                 ok = err > 0
                 ax2.loglog(self.dims[ok], err[ok], marks.get(dom, ".-"), ms=3, label=dom, base=2)
+                if np.any(ok):
+                    tops.append(err[ok][0] * self.dims[ok][0])
+            if tops:  # the 1/d guide through the largest first error
+                ax2.loglog(self.dims, max(tops) / self.dims, "k:", lw=1, label="1/d", base=2)
             ax2.set_yscale("log", base=10)
             ax2.set_xlabel("d")
             ax2.grid(alpha=0.3)
         axes[0, 0].set_ylabel(r"$d^k\mu_k$")
         axes[1, 0].set_ylabel(r"$|d^k\mu_k-\Phi^{(k)}(0)|$")
         axes[0, 0].legend(fontsize=7)
+        axes[1, 0].legend(fontsize=7)
         p = self.params
         fig.suptitle(f"{p.get('kernel', '').upper()} {p.get('activation')} L={p.get('depth')}, "
                      f"$\\sigma_w^2$={p.get('weight_var')}, $\\sigma_b^2$={p.get('bias_var')}", fontsize=10)
         fig.tight_layout()
         if path is not None:
-            fig.savefig(path, dpi=130)
+            from .._io import atomic_write
+
+            fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+            atomic_write(path, lambda fh: fig.savefig(fh, dpi=130, format=fmt), binary=True)
             plt.close(fig)
-        return fig
+        return axes
 
 
 def domain_equivalence(activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Optional
 import numpy as np
 
 from .._io import atomic_write
-from .._results import MAX_EXACT_INT, ResultMixin, csv_text, jsonable
+from .._results import ResultMixin, csv_text, jsonable, multiplicity_columns
 from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
 from .kernels import MLPKernel
 
@@ -127,7 +127,7 @@ class Spectrum(ResultMixin):
 
     def rows(self) -> list:
         """One dict per degree (the columns of ``to_dataframe``/``to_csv``)."""
-        mult, mult_f, mult_l = _multiplicity_columns(self.multiplicities)
+        mult, mult_f, mult_l = multiplicity_columns(self.multiplicities)
         return [{"degree": int(k), "eigenvalue": float(self.eigenvalues[i]),
                  "log10_eigenvalue": _finite(self.log10_eigenvalues[i]), "exact": _fmt_exact(self.exact[i]),
                  "multiplicity": mult[i], "multiplicity_float": mult_f[i], "log10_multiplicity": mult_l[i],
@@ -137,7 +137,7 @@ class Spectrum(ResultMixin):
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (keys of the ``spectra eigen --format json`` output; see Notes)."""
-        mult, mult_f, mult_l = _multiplicity_columns(self.multiplicities)
+        mult, mult_f, mult_l = multiplicity_columns(self.multiplicities)
         out = self.metadata()
         out.update(
             degrees=[int(k) for k in self.degrees],
@@ -241,21 +241,6 @@ def _fmt_exact(x) -> str:
     import mpmath
 
     return "0.0" if x == 0 else mpmath.nstr(x, 20, strip_zeros=False)
-
-
-def _multiplicity_columns(mults):
-    """Exact multiplicities (ints, or strings when one exceeds 2**53), as floats (None past float64), log10."""
-    ints = [int(m) for m in mults]
-    big = any(m > MAX_EXACT_INT for m in ints)
-    exact = [str(m) for m in ints] if big else ints
-    flt, lg = [], []
-    for m in ints:
-        try:
-            flt.append(float(m))
-        except OverflowError:
-            flt.append(None)
-        lg.append(math.log10(m) if m > 0 else None)
-    return exact, flt, lg
 
 
 def _flat_extra(extra: dict, m: int) -> dict:

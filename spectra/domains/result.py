@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Optional
+from typing import ClassVar, Optional
 
 import numpy as np
 
+from .._results import ResultMixin, multiplicity_columns
 from .._validation import check_finite_array, check_int
 
 __all__ = ["DegreeSpectrum", "MatchedSpectrum", "matched_eigenvalues"]
@@ -32,7 +33,7 @@ def _nan_to_none(a) -> list:
 
 
 @dataclass(frozen=True, repr=False)
-class DegreeSpectrum:
+class DegreeSpectrum(ResultMixin):
     """Per-degree spectrum of a measured Gram matrix on one domain (arrays indexed like ``degrees``).
 
     Attributes
@@ -76,6 +77,10 @@ class DegreeSpectrum:
     DegreeSpectrum(domain='cube', dim=3, degrees=0..3, n_points=8, method='walsh', mean=[1, 1, 0, 0])
     >>> s.to_dict()["multiplicities"], s.to_dict()["mean"]
     ([1, 3, 3, 1], [1.0, 1.0, 0.0, 0.0])
+
+    ``str(s)`` is the table, ``s.to_dataframe()`` one row per degree, ``s.save(path)`` /
+    ``DegreeSpectrum.load(path)`` a JSON file (format ``"spectra.degree_spectrum"``; NaN as null;
+    multiplicities beyond ``2**53`` as decimal strings with ``multiplicity_float`` beside them).
     """
 
     domain: str
@@ -91,6 +96,9 @@ class DegreeSpectrum:
     block_max: np.ndarray
     off_block: float
     analytic: Optional[np.ndarray] = None
+
+    FORMAT: ClassVar[str] = "spectra.degree_spectrum"
+    SHOWN: ClassVar[tuple] = ("degree", "mean", "analytic", "ratio", "multiplicity_float")
 
     def __post_init__(self):
         for name in ("degrees", "mean", "multiplicities", "spread", "diag_std", "block_min", "block_max", "analytic"):
@@ -144,18 +152,75 @@ class DegreeSpectrum:
         return (f"DegreeSpectrum(domain={self.domain!r}, dim={self.dim}, degrees={deg}, n_points={self.n_points}, "
                 f"method={self.method!r}, mean=[{shown}]{extra})")
 
+    def summary(self) -> str:
+        extra = "" if self.analytic is None else ", with analytic"
+        return (f"measured on the {self.domain}, d={self.dim}, {self.n_points} points, method {self.method!r}, "
+                f"degrees {int(self.degrees[0]) if len(self) else '-'}..{int(self.degrees[-1]) if len(self) else '-'}"
+                f"{extra}")
+
+    def metadata(self) -> dict:
+        return {"domain": self.domain, "dim": int(self.dim), "n_points": int(self.n_points), "method": self.method,
+                "off_block": None if math.isnan(self.off_block) else float(self.off_block)}
+
+    def rows(self) -> list:
+        """One dict per degree (the columns of ``to_dataframe``)."""
+        d = self.to_dict()
+        cols = [c for c in d if isinstance(d[c], list)]
+        return [{("degree" if c == "degrees" else "multiplicity" if c == "multiplicities" else c): d[c][i]
+                 for c in cols} for i in range(len(self))]
+
+    def to_table(self) -> str:
+        lines = [self.summary(), f"{'k':>4} {'mean':>14} {'analytic':>14} {'ratio':>9} {'spread':>11} {'multiplicity':>14}"]
+        for r in self.rows():
+            def f(key, spec):
+                v = r.get(key)
+                return "" if v is None else format(v, spec)
+            lines.append(f"{r['degree']:>4} {f('mean', '.6e'):>14} {f('analytic', '.6e'):>14} {f('ratio', '.4f'):>9} "
+                         f"{f('spread', '.3e'):>11} {f('multiplicity_float', '.6g'):>14}")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         """JSON-ready dict (lists, ints, floats; NaN written as None)."""
-        out = {"domain": self.domain, "dim": int(self.dim), "n_points": int(self.n_points), "method": self.method,
-               "degrees": [int(k) for k in self.degrees], "mean": _nan_to_none(self.mean),
-               "multiplicities": [int(m) for m in self.multiplicities], "spread": _nan_to_none(self.spread),
-               "diag_std": _nan_to_none(self.diag_std), "block_min": _nan_to_none(self.block_min),
-               "block_max": _nan_to_none(self.block_max),
-               "off_block": None if math.isnan(self.off_block) else float(self.off_block)}
+        mult, mult_f, _ = multiplicity_columns(self.multiplicities)
+        out = self.metadata()
+        out.update({"degrees": [int(k) for k in self.degrees], "mean": _nan_to_none(self.mean),
+                    "multiplicities": mult, "multiplicity_float": mult_f, "spread": _nan_to_none(self.spread),
+                    "diag_std": _nan_to_none(self.diag_std), "block_min": _nan_to_none(self.block_min),
+                    "block_max": _nan_to_none(self.block_max)})
         if self.analytic is not None:
             out["analytic"] = _nan_to_none(self.analytic)
             out["ratio"] = _nan_to_none(self.ratio)
         return out
+
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "DegreeSpectrum":
+        def arr(key):
+            return np.array([np.nan if v is None else v for v in obj[key]], dtype=float)
+
+        mult = [int(m) for m in obj["multiplicities"]]
+        mult = np.array(mult, dtype=object if max(mult, default=0) > np.iinfo(np.int64).max else np.int64)
+        off = obj.get("off_block")
+        return cls(obj["domain"], int(obj["dim"]), np.array(obj["degrees"], dtype=int), arr("mean"), mult,
+                   int(obj["n_points"]), obj["method"], arr("spread"), arr("diag_std"), arr("block_min"),
+                   arr("block_max"), math.nan if off is None else float(off),
+                   arr("analytic") if "analytic" in obj else None)
+
+    def plot(self, ax=None, label=None):
+        """Measured eigenvalue per degree (log axis), with the analytic one dashed when present; returns the axes."""
+        from .._plotting import plt_or_raise
+
+        if ax is None:
+            _, ax = plt_or_raise().subplots(figsize=(5, 3.5))
+        pos = self.mean > 0
+        ax.semilogy(self.degrees[pos], self.mean[pos], "o", ms=4, label=label or f"measured ({self.method})")
+        if self.analytic is not None:
+            a = np.asarray(self.analytic, dtype=float)
+            ax.semilogy(self.degrees[a > 0], a[a > 0], "k--", lw=1, label="analytic")
+        ax.set_xlabel("degree k")
+        ax.set_ylabel("eigenvalue")
+        ax.set_title(f"{self.domain}, d={self.dim}, n={self.n_points}", fontsize=9)
+        ax.legend(fontsize=7)
+        return ax
 
 
 def sampled_spectrum(domain: str, dim: int, mean, multiplicities, n_points: int, method: str) -> DegreeSpectrum:
