@@ -7,18 +7,38 @@ figure in one call, or logs why there is none when matplotlib is missing; :func:
 """
 from __future__ import annotations
 
-import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from .._io import atomic_write
 from .._plotting import plt_or_raise
+from .._results import ResultMixin, jsonable
 
-__all__ = ["Claim", "ReproductionResult", "log", "figure", "figure_path", "pyplot", "save_figure"]
+__all__ = ["Claim", "ReproductionResult", "log", "figure", "figure_path", "pyplot", "save_figure", "cache_dir"]
+
+
+def cache_dir() -> Path:
+    """Where ``spectra reproduce`` puts figures when no ``--plot`` is given.
+
+    ``$SPECTRA_CACHE_DIR/figures`` if set, else ``$XDG_CACHE_HOME/spectra/figures``, else
+    ``~/.cache/spectra/figures`` (never the working folder, so a run inside a repository leaves
+    its files alone).
+
+    Examples
+    --------
+    >>> cache_dir().name
+    'figures'
+    """
+    base = os.environ.get("SPECTRA_CACHE_DIR")
+    if base:
+        return Path(base) / "figures"
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "spectra" / "figures"
 
 
 def log(progress: bool, msg: str) -> None:
@@ -133,24 +153,6 @@ def figure(name: str, plot_path, draw: Callable, *, progress: bool = True, dpi: 
         plt.close(fig)
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    if isinstance(x, float) and not np.isfinite(x):
-        return str(x)
-    return x
-
-
 @dataclass
 class Claim:
     """One checked statement: its text, whether it held, and the numbers behind it."""
@@ -160,12 +162,18 @@ class Claim:
     values: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"claim": self.claim, "passed": bool(self.passed), "values": _jsonable(self.values)}
+        return {"claim": self.claim, "passed": bool(self.passed), "values": jsonable(self.values)}
 
 
-@dataclass
-class ReproductionResult:
-    """Outcome of a reproduction: claims, the figure it drew, its settings and timing."""
+@dataclass(repr=False)
+class ReproductionResult(ResultMixin):
+    """Outcome of a reproduction: claims, the figure it drew, its settings and timing.
+
+    ``to_json``/``save`` write ``format`` (``"spectra.reproduction"``), ``version``, ``name``,
+    ``passed``, ``claims`` (a list of ``{claim, passed, values}``, which
+    ``pandas.json_normalize(obj["claims"])`` turns into one row per claim), ``settings``,
+    ``figure`` and ``seconds``; NaN and infinities are written as null.
+    """
 
     name: str
     claims: list
@@ -174,22 +182,48 @@ class ReproductionResult:
     seconds: float = float("nan")
     data: dict = field(default_factory=dict)  # curves behind the figure (for the JSON)
 
+    FORMAT: ClassVar[str] = "spectra.reproduction"
+    SHOWN: ClassVar[tuple] = ("passed", "claim")
+
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.claims)
+
+    def summary(self) -> str:
+        n = sum(bool(c.passed) for c in self.claims)
+        return f"{self.name}: {'PASS' if self.passed else 'FAIL'}, {n}/{len(self.claims)} claims hold ({self.seconds:.1f} s)"
+
+    def metadata(self) -> dict:
+        out = {"name": self.name, "passed": self.passed, "seconds": self.seconds,
+               "figure": None if self.figure is None else str(self.figure)}
+        out.update({f"settings.{k}": v for k, v in self.settings.items()})
+        return out
+
+    def rows(self) -> list:
+        """One row per claim: its text, whether it held, and its values (``values.KEY``)."""
+        return [{"claim": c.claim, "passed": bool(c.passed), **{f"values.{k}": v for k, v in c.to_dict()["values"].items()}}
+                for c in self.claims]
 
     def to_dict(self) -> dict:
         return {
             "name": self.name,
             "passed": self.passed,
             "claims": [c.to_dict() for c in self.claims],
-            "settings": _jsonable(self.settings),
+            "settings": jsonable(self.settings),
             "figure": None if self.figure is None else str(self.figure),
-            "seconds": self.seconds,
+            "seconds": jsonable(self.seconds),
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "ReproductionResult":
+        claims = [Claim(c["claim"], bool(c["passed"]), dict(c.get("values", {}))) for c in obj["claims"]]
+        fig = obj.get("figure")
+        secs = obj.get("seconds")
+        return cls(obj["name"], claims, dict(obj.get("settings", {})), None if fig is None else Path(fig),
+                   float("nan") if secs is None else float(secs))
+
+    def to_table(self) -> str:
+        return self.report()
 
     def report(self) -> str:
         lines = [f"{self.name}: {'PASS' if self.passed else 'FAIL'} ({self.seconds:.1f} s)"]
@@ -199,6 +233,18 @@ class ReproductionResult:
         if self.figure is not None:
             lines.append(f"  figure: {self.figure}")
         return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The claims as a pass/fail chart (green: holds, red: fails); returns the axes."""
+        if ax is None:
+            _, ax = plt_or_raise().subplots(figsize=(7, 0.45 * len(self.claims) + 1))
+        y = np.arange(len(self.claims))[::-1]
+        ax.barh(y, [1] * len(self.claims), color=["tab:green" if c.passed else "tab:red" for c in self.claims])
+        ax.set_yticks(y)
+        ax.set_yticklabels([c.claim if len(c.claim) <= 70 else c.claim[:67] + "..." for c in self.claims], fontsize=7)
+        ax.set_xticks([])
+        ax.set_title(self.summary(), fontsize=9)
+        return ax
 
 
 def _fmt(v):
