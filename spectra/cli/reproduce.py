@@ -1,11 +1,16 @@
-"""``spectra reproduce NAME [--fast] [--seed S] [--format table|json] [-o FILE] [--plot FILE]``.
+"""``spectra reproduce NAME [--fast] [--seed S] [--format table|json] [-o FILE] [--plot FILE [--force]]``.
 
 Runs a reproduction of a published claim (the modules of spectra.reproductions), prints every
 claim with PASS/FAIL and the numbers behind it (or the JSON, whose "claims" is a list of
-{claim, passed, values}), writes its figure, and exits 0 if all claims pass, 1 otherwise.
+{claim, passed, values}), and exits 0 if all claims pass, 1 otherwise. Its figure goes to
+--plot FILE, or else to the cache folder ($SPECTRA_CACHE_DIR/figures, else
+$XDG_CACHE_HOME/spectra/figures, else ~/.cache/spectra/figures), never into the working folder;
+a file tracked by git is overwritten only with --force.
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 from ._common import add_output_args, check_writable, note_written, write_output
@@ -22,12 +27,28 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     add_output_args(p, writes="the report (table/json)")
-    p.add_argument("--plot", metavar="FILE.png", default=None, help="figure path (default figures/<name>.png)")
+    p.add_argument("--plot", metavar="FILE.png", default=None,
+                   help="write the figure to FILE (default: the cache folder ~/.cache/spectra/figures/<name>.png)")
+    p.add_argument("--force", action="store_true", help="let --plot overwrite a file tracked by git")
     p.set_defaults(func=_main)
+
+
+def _tracked_by_git(path) -> bool:
+    """True if ``path`` exists and git tracks it (False without git or outside a repository)."""
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isfile(path):
+        return False
+    try:
+        r = subprocess.run(["git", "ls-files", "--error-unmatch", "--", os.path.basename(path)],
+                           cwd=os.path.dirname(path), capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0
 
 
 def _main(args) -> int:
     from .. import reproductions
+    from ..reproductions.common import cache_dir
 
     if args.list or not args.name:
         for name in reproductions.available():
@@ -38,9 +59,10 @@ def _main(args) -> int:
     mod = reproductions.get(args.name)
     check_writable(args.output)
     check_writable(args.plot, make_parents=True)  # the reproduction creates the figure's folder
-    kwargs = {"fast": args.fast, "seed": args.seed, "progress": not args.quiet}
-    if args.plot is not None:
-        kwargs["plot_path"] = args.plot
+    if args.plot is not None and not args.force and _tracked_by_git(args.plot):
+        raise ValueError(f"--plot {args.plot} is a file tracked by git; pass --force to overwrite it")
+    plot = args.plot if args.plot is not None else cache_dir() / f"{args.name}.png"
+    kwargs = {"fast": args.fast, "seed": args.seed, "progress": not args.quiet, "plot_path": plot}
     from .._threads import blas_threads
 
     with blas_threads(1):  # small matrices: one BLAS thread avoids oversubscription
