@@ -216,3 +216,19 @@ def test_workers_are_capped_with_a_clear_message(tmp_path, capsys):
     with pytest.raises(ValueError, match="max_workers must be in"):
         run_sweep(_small(tmp_path), max_workers=10**5)
     assert not os.path.exists(os.path.join(tmp_path, "runs", "sweep.json"))  # refused before any work
+
+
+def test_sweep_report_views(tmp_path):
+    from spectra.empirical.sweep import SweepReport
+
+    ids = [f"{i:012x}" for i in range(500)]
+    rep = SweepReport(str(tmp_path), 500, skipped=ids[:200], executed=ids[200:450],
+                      failed={i: "ValueError: lr must be a finite number > 0, got -1" for i in ids[450:]},
+                      summaries={i: {"final_loss": 0.5} for i in ids[200:450]}, rerun={ids[200]: "x.npz: empty file"})
+    assert len(repr(rep)) < 1000 and "500 runs: 250 executed, 200 skipped" in repr(rep)
+    assert len(str(rep).splitlines()) == 501 and "re-run: x.npz: empty file" in str(rep)
+    assert "<table>" in rep._repr_html_()
+    df = rep.to_dataframe()
+    assert len(df) == 500 and df["outcome"].value_counts().to_dict() == {"executed": 250, "skipped": 200, "failed": 50}
+    back = SweepReport.load(rep.save(tmp_path / "report.json"))
+    assert back.to_dict() == rep.to_dict()

@@ -229,3 +229,54 @@ def test_save_load_roundtrip_and_bad_files(tmp_path):
         TrainingRun.load(other)
     with pytest.raises(FileNotFoundError):
         TrainingRun.load(tmp_path / "missing.npz")
+
+
+# ----------------------------------------------------------------------------- notebook views (#13)
+def test_training_run_repr_table_html_dict_dataframe_plot(tmp_path):
+    X, y = _data(n=40, d=3)
+    run = train(MLP(3, 16, depth=2, seed=0), X, y, n_steps=400, lr=0.3, X_test=X[:5], y_test=y[:5],
+                record_steps=range(0, 401, 5))
+    assert len(run.steps) == 81
+    r = repr(run)
+    assert len(r) < 1000 and r.startswith("<TrainingRun: 81 snapshots") and "final train_loss" in r
+    s = str(run)
+    assert s.startswith("TrainingRun: ") and "test_loss" in s and "(65 more)" in s and len(s.splitlines()) == 19
+    h = run._repr_html_()
+    assert h.startswith("<div>") and "<table>" in h and "</table>" in h
+    d = run.to_dict()
+    text = json.dumps(d, allow_nan=False)  # JSON-safe
+    assert d["steps"] == run.steps.tolist() and d["shapes"]["ntk_train"] == [81, 40, 40]
+    assert len(text) < 50_000  # the Grams stay in the .npz
+    df = run.to_dataframe()
+    assert len(df) == 81 and list(df.columns) == ["step", "lr", "train_loss", "test_loss", "ntk_alignment",
+                                                  "ntk_lambda_max", "sharpness"]
+    from spectra.empirical.metrics import kernel_alignment, sharpness
+
+    assert df["ntk_alignment"].iloc[-1] == pytest.approx(kernel_alignment(run.ntk_train[-1], y), rel=1e-12)
+    assert df["sharpness"].iloc[10] == pytest.approx(sharpness(run.ntk_train[10], 0.3), rel=1e-12)
+    assert df.attrs["config"]["n_steps"] == 400
+    ax = run.plot()
+    assert len(ax) == 3 and ax[1].get_title() == "NTK-target alignment" and len(ax[2].lines) == 2
+    ax[0].figure.savefig(tmp_path / "run.png")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    # without a recorded NTK: the loss panel only, the others say so; loaded runs have the same views
+    light = train(MLP(3, 4, 1), X, y, n_steps=5, lr=0.1, record=("loss",))
+    assert "ntk_alignment" not in light.to_dataframe()
+    assert repr(TrainingRun.load(light.save(tmp_path / "l"))) == repr(light)
+    with pytest.raises(ValueError, match="three Axes"):
+        light.plot(ax=[1])
+    plt.close("all")
+
+
+def test_training_run_views_of_multi_output_and_diverged_runs():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 2))
+    lab = (X[:, 0] > 0).astype(int)
+    run = train(MLP(2, 8, 1, n_outputs=2, seed=0), X, lab, n_steps=10, lr=0.5, loss="cross_entropy",
+                record_steps=[0, 10])
+    assert run.to_dataframe()["ntk_alignment"].between(0, 1).all()
+    with pytest.warns(RuntimeWarning):
+        div = train(MLP(3, 32, depth=2, seed=0), *_data(n=10), n_steps=500, lr=200.0, record_steps=[0, 1, 2])
+    assert "DIVERGED" in repr(div) and len(repr(div)) < 1000 and "diverged" in str(div)

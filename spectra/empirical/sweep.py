@@ -59,6 +59,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 
 
+from .._results import ResultMixin
 from .._validation import check_int
 from ._sweep_files import (_SECTIONS, _remove_stale_temp_files, _settings_blob, _write_manifest, load_sweep_folder,
                            run_file_problem, settings_hash)
@@ -259,12 +260,16 @@ def load_sweep(path, *, unfinished: bool = False):
     return load_sweep_folder(path, unfinished=unfinished)
 
 
-@dataclass
-class SweepReport:
+@dataclass(repr=False)
+class SweepReport(ResultMixin):
     """What a sweep call did: run ids skipped (already finished), executed, failed, not started.
 
-    ``rerun`` maps the run ids whose existing file was not accepted to the reason.
+    ``rerun`` maps the run ids whose existing file was not accepted to the reason.  ``repr`` is
+    one line and a few runs, ``print`` the table of runs, ``to_dataframe()`` one row per run of
+    this call (:func:`load_sweep` gives the settings and metrics of a whole folder).
     """
+
+    FORMAT = "spectra.sweep_report"
 
     output_dir: str
     total: int
@@ -278,6 +283,42 @@ class SweepReport:
     @property
     def complete(self) -> bool:
         return not self.failed and not self.not_started
+
+    def summary(self) -> str:
+        """One line: counts per outcome and the folder."""
+        return (f"{self.total} runs: {len(self.executed)} executed, {len(self.skipped)} skipped (finished), "
+                f"{len(self.failed)} failed, {len(self.not_started)} not started, {len(self.rerun)} re-run; "
+                f"{self.output_dir}")
+
+    def rows(self) -> list:
+        """One dict per run this call looked at: ``run_id``, ``outcome``, ``detail``."""
+        out = [{"run_id": r, "outcome": "skipped", "detail": ""} for r in self.skipped]
+        for r in self.executed:
+            s = self.summaries.get(r) or {}
+            detail = f"final_loss={s['final_loss']:.4g}" if isinstance(s.get("final_loss"), float) else ""
+            out.append({"run_id": r, "outcome": "executed", "detail": (f"re-run: {self.rerun[r]}; " if r in self.rerun
+                                                                            else "") + detail})
+        out += [{"run_id": r, "outcome": "failed", "detail": m} for r, m in self.failed.items()]
+        out += [{"run_id": r, "outcome": "not started", "detail": ""} for r in self.not_started]
+        return out
+
+    def to_table(self) -> str:
+        lines = [f"SweepReport: {self.summary()}"] + [f"{r['run_id']}  {r['outcome']:<11} {r['detail']}".rstrip()
+                                                      for r in self.rows()]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"output_dir": self.output_dir, "total": self.total, "skipped": self.skipped,
+                "executed": self.executed, "failed": self.failed, "not_started": self.not_started,
+                "rerun": self.rerun, "summaries": self.summaries}
+
+    @classmethod
+    def _from_dict(cls, obj: dict) -> "SweepReport":
+        try:
+            return cls(**{k: obj[k] for k in ("output_dir", "total", "skipped", "executed", "failed", "not_started",
+                                              "rerun", "summaries")})
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a complete sweep report: {exc}") from None
 
 
 def run_sweep(config, *, executor: Executor | None = None, max_workers: int | None = None,
