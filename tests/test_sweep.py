@@ -232,3 +232,27 @@ def test_sweep_report_views(tmp_path):
     assert len(df) == 500 and df["outcome"].value_counts().to_dict() == {"executed": 250, "skipped": 200, "failed": 50}
     back = SweepReport.load(rep.save(tmp_path / "report.json"))
     assert back.to_dict() == rep.to_dict()
+
+
+def test_unwritable_folder_is_refused_before_any_work_unless_all_finished(tmp_path, monkeypatch, capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spectra.cli import main
+
+    cfg = _small(tmp_path, grid={"train.lr": [0.2, 0.3, 0.4, 0.5]})
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(cfg))
+    with ThreadPoolExecutor(1) as ex:
+        assert not run_sweep(cfg, executor=ex, progress=False, stop_after=1, max_workers=1).complete
+    n_done = len([f for f in os.listdir(cfg["output_dir"]) if f.endswith(".npz")])
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if mode == os.W_OK else real_access(path, mode))
+    assert main(["sweep", str(p), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spectra: error: ") and cfg["output_dir"] in err and "unfinished run(s)" in err
+    assert len([f for f in os.listdir(cfg["output_dir"]) if f.endswith(".npz")]) == n_done  # no work was done
+    monkeypatch.setattr(os, "access", real_access)
+    assert main(["sweep", str(p), "--workers", "1", "--quiet"]) == 0
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if mode == os.W_OK else real_access(path, mode))
+    assert main(["sweep", str(p), "--workers", "1", "--quiet"]) == 0  # everything finished: nothing to write
+    assert "0 run(s) executed, 4 skipped" in capsys.readouterr().out

@@ -96,7 +96,8 @@ class DirLock:
     """Exclusive advisory lock on ``<folder>/.sweep.lock`` while a sweep runs in ``folder``.
 
     Waits up to ``timeout`` seconds and then raises ``OSError(EBUSY)`` naming the lock file.
-    Without ``fcntl`` (Windows) it does nothing; ``acquired`` says whether the lock is held.
+    Without ``fcntl`` (Windows) or in a read-only folder it does nothing; ``acquired`` says
+    whether the lock is held.
     """
 
     def __init__(self, folder: str, timeout: float = 3.0):
@@ -110,7 +111,12 @@ class DirLock:
             import fcntl
         except ImportError:
             return self
-        self.fh = open(self.path, "a")
+        try:
+            self.fh = open(self.path, "a")
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return self  # a read-only folder: nothing can be written there, so nothing to guard
+            raise
         deadline = time.monotonic() + self.timeout
         while True:
             try:

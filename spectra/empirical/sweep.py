@@ -49,6 +49,7 @@ keeps two sweeps out of one folder, and ``<output_dir>/sweep.json`` lists every 
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import itertools
 import json
@@ -379,6 +380,8 @@ def run_sweep(config, *, executor: Executor | None = None, max_workers: int | No
                 rep.rerun[r["run_id"]] = problem
                 if progress:
                     print(f"sweep: re-running {r['run_id']}: {problem}", file=sys.stderr, flush=True)
+        if todo and not os.access(out_dir, os.W_OK):  # refuse before any work, naming the folder
+            raise PermissionError(errno.EACCES, f"cannot write the {len(todo)} unfinished run(s) here", out_dir)
         if progress:
             print(f"sweep {config.get('name') or ''}: {len(runs)} runs, {len(rep.skipped)} already finished, "
                   f"{len(todo)} to do -> {out_dir}", file=sys.stderr, flush=True)

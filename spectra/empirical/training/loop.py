@@ -338,15 +338,15 @@ class _Recorder:
 class _Progress:
     """A progress line on stderr, refreshed about once a second."""
 
-    def __init__(self, enabled, n_steps):
-        self.enabled, self.n_steps = enabled, n_steps
+    def __init__(self, enabled, n_steps, start=0):
+        self.enabled, self.n_steps, self.start = enabled, n_steps, start
         self.t_start = self.t_last = time.monotonic()
 
     def tick(self, done, lval, lr) -> None:
         if self.enabled and time.monotonic() - self.t_last > 1.0:
             self.t_last = time.monotonic()
             el = self.t_last - self.t_start
-            eta = el / done * (self.n_steps - done)
+            eta = el / max(done - self.start, 1) * (self.n_steps - done)  # a resumed run counts from its start
             print(f"\rtrain: step {done}/{self.n_steps} loss {lval:.4g} lr {lr:.3g} "
                   f"[{el:.0f}s elapsed, ~{eta:.0f}s left]", end="", file=sys.stderr, flush=True)
 
@@ -385,7 +385,7 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
     start = 0
     if resume_from is not None:
         start = ckpt.restore(resume_from, net, opt, rng, batches, loss_hist, lr_hist, recorder)
-    bar = _Progress(progress, n_steps)
+    bar = _Progress(progress, n_steps, start)
     n_hist, done, message = start, start, ""
 
     def stop(what, step, lr):
