@@ -133,3 +133,21 @@ def test_checkpoint_of_another_run_or_corrupted_is_refused(tmp_path):
 def test_checkpoint_argument_errors(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         run("gd", 10, **kwargs)
+
+
+def test_stale_temp_file_of_a_killed_checkpoint_write_is_removed(tmp_path):
+    ckpt = tmp_path / "c.npz"
+    stale = tmp_path / ".tmp-0123456789ab-c.npz"
+    other = tmp_path / ".tmp-0123456789ab-other.npz"
+    stale.write_bytes(b"half a checkpoint")
+    other.write_bytes(b"someone else's")
+    run("gd", 10, checkpoint_path=ckpt, checkpoint_every=5)
+    assert not stale.exists() and other.exists()
+
+
+def test_save_refuses_a_run_that_load_would_refuse(tmp_path):
+    r = run("gd", 10)
+    r.train_loss = r.train_loss[:-1]
+    with pytest.raises(ValueError, match="bad.npz: mis-shaped array"):
+        r.save(tmp_path / "bad.npz")
+    assert not os.listdir(tmp_path)

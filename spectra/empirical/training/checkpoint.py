@@ -11,17 +11,20 @@ A checkpoint is one ``.npz`` file, written atomically (:func:`spectra._io.atomic
 * the per-update loss and rate histories so far, and every snapshot recorded so far.
 
 Restoring these exactly makes the resumed run bitwise identical to an uninterrupted one (same
-parameters, same minibatches, same floating-point operations in the same order).
+parameters, same minibatches, same floating-point operations in the same order).  A training
+call that checkpoints to a path first removes the temporary files that a killed write of that
+same checkpoint left behind (one writer per checkpoint path is assumed).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 
 import numpy as np
 
-from ..._io import atomic_write
+from ..._io import _TMP_PREFIX, atomic_write
 from ._npz import FileFormatError, check_array, read_npz
 
 __all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "Checkpointer", "run_key"]
@@ -43,6 +46,22 @@ def run_key(config: dict, data: dict, record_steps) -> str:
             h.update(a.tobytes())
     h.update(np.asarray(record_steps, dtype=np.int64).tobytes())
     return h.hexdigest()
+
+
+def _remove_stale_temp_files(path: str) -> None:
+    """Remove the temporary files that a killed write of this checkpoint left beside it."""
+    folder, name = os.path.split(os.path.abspath(path))
+    pattern = re.compile(re.escape(_TMP_PREFIX) + r"[0-9a-f]{12}-" + re.escape(name[:100]) + "$")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return  # no folder yet: nothing left behind
+    for n in names:
+        if pattern.match(n):
+            try:
+                os.unlink(os.path.join(folder, n))
+            except OSError:
+                pass
 
 
 def _encode_state(x):
@@ -80,6 +99,8 @@ class Checkpointer:
     def __init__(self, path, every: int, key: str):
         self.path = None if path is None else os.fspath(path)
         self.every, self.key = every, key
+        if self.path is not None:
+            _remove_stale_temp_files(self.path)
 
     def due(self, done: int, n_steps: int) -> bool:
         return self.path is not None and (done % self.every == 0 or done == n_steps)

@@ -139,7 +139,8 @@ class TrainingRun(ResultMixin):
     def save(self, path) -> str:
         """Write atomically to ``path`` (``.npz`` appended if missing) and a ``.json`` side file.
 
-        Returns the path of the ``.npz`` file.
+        Returns the path of the ``.npz`` file.  A run that :meth:`load` would refuse
+        (inconsistent shapes, NaN) is not written: ``ValueError`` naming ``path``.
         """
         path = os.fspath(path)
         if not path.endswith(".npz"):
@@ -151,7 +152,10 @@ class TrainingRun(ResultMixin):
         arrays = {k: getattr(self, k) for k in _ARRAY_FIELDS if getattr(self, k) is not None}
         if self.weights:
             arrays.update({f"weight__{k}": v for k, v in self.weights.items()})
-        arrays["__meta__"] = np.array(json.dumps(meta))
+        text = json.dumps(meta)
+        # the checks of load, before writing: never write a file that load would refuse
+        _check_run(path, {k: np.asarray(v) for k, v in arrays.items()}, json.loads(text))
+        arrays["__meta__"] = np.array(text)
         _atomic_write(path, lambda fh: np.savez(fh, **arrays), binary=True)
         _atomic_write(path[:-4] + ".json", lambda fh: fh.write(json.dumps(meta, indent=2)), binary=False)
         return path
