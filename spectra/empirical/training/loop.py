@@ -135,7 +135,7 @@ def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", lo
 
     config = _run_config(net, n_steps, sched, opt, loss, idx, batch, seed, record, data)
     ckpt, resume_from = _check_checkpointing(checkpoint_path, checkpoint_every, resume, n_steps,
-                                             run_key(config, data, rsteps))
+                                             run_key(dict(config, max_loss=max_loss), data, rsteps))
     recorder = _Recorder(net, data, LOSSES[loss], record, callbacks)
     hist = _optimise(net, data, LOSSES[loss], sched, opt, idx, batch, rng, n_steps, set(rsteps.tolist()),
                      recorder, max_loss, progress, ckpt, resume_from)
