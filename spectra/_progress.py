@@ -8,10 +8,14 @@ when ``quiet``.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+import threading
 import time
 
-__all__ = ["Progress", "progress_bar"]
+__all__ = ["Progress", "progress_bar", "heartbeat"]
 
 
 def _is_terminal(stream) -> bool:
@@ -67,8 +71,16 @@ class Progress:
             except ImportError:
                 tqdm = None
             if tqdm is not None:
-                self._bar = tqdm(total=self.total, desc=desc, file=self.stream, leave=True, dynamic_ncols=True,
-                                 bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}", mininterval=0.2)
+                # a terminal that reports a size of 0 x 0 (a fresh pseudo-terminal) would get an empty bar
+                cols, rows = shutil.get_terminal_size()
+                try:
+                    size = os.get_terminal_size(self.stream.fileno())
+                    cols, rows = size.columns or cols, size.lines or rows
+                except (AttributeError, OSError, ValueError):
+                    pass
+                self._bar = tqdm(total=self.total, desc=desc, file=self.stream, leave=True, ncols=min(cols, 120),
+                                 nrows=max(rows, 2), mininterval=0.2,
+                                 bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
         if not self.quiet and self._bar is None and _is_terminal(self.stream):
             self.line(f"started, {desc}")
 
@@ -133,3 +145,45 @@ def progress_bar(progress, total: float, desc: str, **kw) -> Progress:
     ``progress=False`` or None gives a silent one, so that callers never test it.
     """
     return Progress(total, desc, quiet=not progress, **kw)
+
+
+@contextlib.contextmanager
+def heartbeat(desc: str, *, quiet: bool = False, stream=None, after: float = 2.0, every: float = 1.0):
+    """For a job whose size is unknown: after ``after`` seconds, the elapsed time on one refreshed line.
+
+    Only on a terminal (a log file gets nothing), and nothing when ``quiet``; the line is
+    finished with the total time when the job ends.
+
+    Examples
+    --------
+    >>> with heartbeat("demo"):
+    ...     pass
+    """
+    stream = sys.stderr if stream is None else stream
+    if quiet or not _is_terminal(stream):
+        yield
+        return
+    stop = threading.Event()
+    t0 = time.perf_counter()
+    shown = []
+
+    def beat():
+        if stop.wait(after):
+            return
+        while True:
+            stream.write(f"\r[{desc}] computing, {time.perf_counter() - t0:.0f} s elapsed")
+            stream.flush()
+            shown.append(True)
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        if shown:
+            stream.write(f"\r[{desc}] done in {time.perf_counter() - t0:.1f} s\n")
+            stream.flush()

@@ -46,6 +46,7 @@ def _precision(text: str):
 
 def run(args: argparse.Namespace) -> int:
     from .. import analytic
+    from .._progress import heartbeat
 
     check_writable(args.output)
     check_writable(args.plot)
@@ -57,13 +58,15 @@ def run(args: argparse.Namespace) -> int:
             if args.max_degree < 0 or args.max_degree > args.dim:
                 raise ValueError(f"--max-degree must be in [0, dim={args.dim}], got {args.max_degree}")
             degrees = list(range(args.max_degree + 1))
-        spec = analytic.cube_spectrum(args.dim, degrees=degrees, **common)
+        with heartbeat("eigen", quiet=args.quiet):  # a large d can take minutes
+            spec = analytic.cube_spectrum(args.dim, degrees=degrees, **common)
     else:
         fn = getattr(analytic, f"{args.domain}_spectrum", None)
         if fn is None:
             raise ValueError(f"--domain {args.domain} is not available in this installation")
         kmax = _DEFAULT_MAX_DEGREE if args.max_degree is None else args.max_degree
-        spec = fn(args.dim, max_degree=kmax, degrees=degrees, **common)
+        with heartbeat("eigen", quiet=args.quiet):
+            spec = fn(args.dim, max_degree=kmax, degrees=degrees, **common)
     text = {"json": spec.to_json, "csv": spec.to_csv, "table": spec.to_table}[args.format]()
     write_output(text, args.output, args.quiet)
     if args.plot:

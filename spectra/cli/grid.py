@@ -55,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(g.to_table() + "\n")
     sys.stdout.flush()
     if args.plot:
-        plot_grid(g, args.plot, args.weight_var_slice)
+        from .._progress import heartbeat
+
+        with heartbeat("grid: drawing", quiet=args.quiet):
+            plot_grid(g, args.plot, args.weight_var_slice)
         note_written(args.plot, args.quiet)
     return 0
 
