@@ -2,7 +2,7 @@
 
 Yang & Salman (arXiv 1907.10599); conventions in ``docs/conventions.md``.
 ``FV_k = C(d,k) mu_k / sum_i C(d,i) mu_i`` is the fraction of a GP sample's variance in degree
-``k``; the claim is that the test loss of a network trained on a degree-``k`` target falls as
+``k``; the claim is that the loss of a network trained on a degree-``k`` target falls as
 ``FV_k`` of its kernel rises, and that training all layers (kernel: NTK) beats training the last
 layer alone (kernel: CK) where the NTK's ``FV_k`` exceeds the CK's.
 
@@ -15,14 +15,14 @@ only measures overfitting).  Targets random homogeneous cube polynomials of degr
 ``k = 1..4`` with unit variance, four per degree, losses averaged per degree (the 16 targets are
 the 16 outputs of one network: at large width the NTK is the same for every output and the
 outputs train independently).  The network is
-centred (``f - f_0``, the standard trick that removes the random initial function from the test
+centred (``f - f_0``, the standard trick that removes the random initial function from the
 loss).  Full-batch GD on ``(1/2n) sum_i ||f(x_i) - y_i||^2`` with learning rate ``1 / Phi(1)``,
 the inverse trace of the kernel being trained (NTK for all layers, CK for the last layer alone):
 in the kernel regime degree ``k`` is then learned at rate ``FV_k / C(d, k)`` per step, the same
 time units for every depth and for both kernels (and ``eta * max_k mu_k <= 1 < 2``, stable).
 Claims checked:
 
-1. for each ``k >= 2`` the Spearman correlation between the test loss across depths and the
+1. for each ``k >= 2`` the Spearman correlation between the population loss across depths and the
    analytic NTK ``FV_k`` across depths is ``<= -0.5``;
 2. all-layer training beats last-layer training exactly where ``FV_k(NTK) > FV_k(CK)``: the
    agreement rate over the ``(L, k)`` pairs is reported, and the claim holds if it is ``>= 0.75``.
@@ -75,7 +75,7 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
     X = cube_points(d)
     # training set = the whole cube, so the loss on it is the population loss under the uniform
     # measure; with n = 2^d <= 512 a held-out split leaves degree 3-4 targets unlearnable (n is
-    # below the number of monomials of degree <= k) and the test loss measures only overfitting
+    # below the number of monomials of degree <= k) and the held-out loss measures only overfitting
     Y = np.stack([random_cube_polynomial(X, k, seed=seed + 100 * k + t)
                   for k in DEGREES for t in range(TARGETS_PER_DEGREE)], axis=1)
     X, Y = X.astype(np.float32), Y.astype(np.float32)
@@ -116,9 +116,11 @@ def run(*, fast: bool = False, seed: int = 0, progress: bool = True, plot_path=N
                 "width": width, "depths": depths,
                 "degrees": list(DEGREES), "activation": ACT, "weight_var": WV, "bias_var": BV, "steps": steps,
                 "lr_times_trace": LR_TRACE, "targets_per_degree": TARGETS_PER_DEGREE, "seed": seed, "fast": fast}
-    data = {"fv_ntk": fv["ntk"], "fv_ck": fv["ck"], "test_loss_all": loss["all"], "test_loss_last": loss["last"]}
-    settings["test_loss_all_layers"] = loss["all"].tolist()
-    settings["test_loss_last_layer"] = loss["last"].tolist()
+    # a population loss over the whole cube, which is also the training set: not a "test" loss
+    data = {"fv_ntk": fv["ntk"], "fv_ck": fv["ck"], "population_loss_all": loss["all"],
+            "population_loss_last": loss["last"]}
+    settings["population_loss_all_layers"] = loss["all"].tolist()
+    settings["population_loss_last_layer"] = loss["last"].tolist()
     settings["fv_ntk"] = fv["ntk"].tolist()
     settings["fv_ck"] = fv["ck"].tolist()
 
