@@ -17,7 +17,7 @@ import sys
 from ._common import Parser
 
 # Order shown in ``spectra --help``.
-COMMANDS = ["eigen", "grid", "compare_domains", "validate", "sweep", "reproduce"]
+COMMANDS = ["eigen", "grid", "compare_domains", "validate", "sweep", "reproduce", "learning_curve"]
 
 __all__ = ["main", "build_parser"]
 

@@ -12,7 +12,7 @@ such target depends on it only through ``p_k``.  On the sphere it is a single de
 harmonic (:func:`spherical_harmonic_target`, unit norm); on Gaussian inputs (homogeneous
 kernels only) the harmonic times ``|x|/sqrt(d)``, the top radial eigenfunction of block ``k``.
 
-Test error.  On the cube it is computed exactly under the uniform measure, with no test set:
+Test error.  On the cube with ``d <= 64`` it is computed exactly under the uniform measure, with no test set:
 with ``f_hat = sum_i a_i K(., x_i)``,
 
 .. math::
@@ -38,6 +38,9 @@ except ImportError:  # pragma: no cover - before the move
     from .data import cube_points, random_cube_polynomial, sample_gaussian, sample_sphere, spherical_harmonic_target
 
 __all__ = ["MeasuredCurve", "kernel_regression_curve", "network_regression_curve"]
+
+#: Up to this d the cube's test error is exact (Krawtchouk rows in float64); above, a test set.
+_EXACT_MAX_DIM = 64
 
 
 @dataclass(frozen=True)
@@ -102,12 +105,13 @@ class _Problem:
         if self.domain == "gaussian" and not all(m == "zero" or str(m).startswith("homogeneous") for m in spec.method):
             raise ValueError("gaussian: measured curves need a homogeneous kernel (relu/leaky_relu/abs/identity "
                              "without bias), whose block eigenfunctions are |x| times a harmonic")
+        self.exact = self.domain == "cube" and self.d <= _EXACT_MAX_DIM
         if self.domain == "cube":
             d = self.d
-            phi = mlp_kernel(1.0 - 2.0 * np.arange(d + 1) / d, **self.kw)
+            self.phi = mlp_kernel(1.0 - 2.0 * np.arange(d + 1) / d, **self.kw)   # kernel at Hamming distance j
+        if self.exact:
             M = krawtchouk_matrix(d)                 # mu = M @ phi; sum_{|S|=k} chi chi at distance j = 2^d M[j, k]
-            self.mu = M @ phi
-            self.phi = phi
+            self.mu = M @ self.phi
             self.k2 = math.ldexp(1.0, d) * (M @ self.mu ** 2)      # K^(2) at Hamming distance j
 
     def sample(self, n: int, rng, replace: bool = True) -> np.ndarray:
@@ -220,7 +224,8 @@ def kernel_regression_curve(spectrum: Spectrum, target_power, n, *, noise: float
     seed : int
         Seeds the target and every training set.
     n_test : int
-        Test points per trial on the sphere and Gaussian domains (the cube uses its exact measure).
+        Test points per trial on the sphere, the Gaussian domain and the cube with ``d > 64``
+        (up to ``d = 64`` the cube's error is exact under its uniform measure).
     max_n : int
         Largest allowed sample size (the Gram matrix is ``n x n``).
     replace : bool
@@ -259,7 +264,7 @@ def kernel_regression_curve(spectrum: Spectrum, target_power, n, *, noise: float
             K = prob.kernel(X, X)
             a = _solve(K, y, ridge)
             trains[i, t] = float(np.mean((K @ a - y) ** 2))
-            if prob.domain == "cube":
+            if prob.exact:
                 tests[i, t] = prob.cube_error(X, a, comps)
             else:
                 Xt = prob.sample(n_test, rng)
@@ -267,7 +272,7 @@ def kernel_regression_curve(spectrum: Spectrum, target_power, n, *, noise: float
                 tests[i, t] = float(np.mean((prob.kernel(Xt, X) @ a - ft) ** 2))
     stats = [_summ(r) for r in tests]
     tstats = [_summ(r) for r in trains]
-    method = "krr, exact cube measure" if prob.domain == "cube" else f"krr, {n_test} test points per trial"
+    method = "krr, exact cube measure" if prob.exact else f"krr, {n_test} test points per trial"
     if not replace:
         method += ", distinct training points"
     return MeasuredCurve(n_arr, np.array([s[0] for s in stats]), np.array([s[1] for s in stats]),
