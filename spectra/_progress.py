@@ -85,14 +85,18 @@ class Progress:
             self.line(f"started, {desc}")
 
     def eta(self) -> float:
-        """Seconds left at the cost-weighted rate so far (NaN before the first update)."""
+        """Seconds left at the cost-weighted rate since the first step; NaN until a second step is done.
+
+        The first step carries one-time costs (imports, compiling numba code, caches), so it
+        does not enter the rate.
+        """
         el = time.perf_counter() - self.t0
-        if self.done <= 0:
-            return float("nan")
         left = max(self.total - self.done, 0.0)
-        if self._first is not None and self.done > self._first[1]:  # rate since the first step (no compile time)
+        if left == 0:
+            return 0.0
+        if self._first is not None and self.done > self._first[1]:
             return (el - self._first[0]) / (self.done - self._first[1]) * left
-        return el / self.done * left
+        return float("nan")
 
     def line(self, msg: str) -> None:
         """One line on the stream, prefixed with ``[desc]`` (nothing when quiet)."""
@@ -123,8 +127,12 @@ class Progress:
         self._last = now
         el = now - self.t0
         pct = 100.0 * self.done / self.total if self.total > 0 else 100.0
+        self.line(f"{pct:3.0f}%" + (f" {note}" if note else "") + f" ({el:.1f} s elapsed, {self.left_text()})")
+
+    def left_text(self) -> str:
+        """``~N s left``, or ``time left: after the next step`` while the rate is unknown."""
         left = self.eta()
-        self.line(f"{pct:3.0f}%" + (f" {note}" if note else "") + f" ({el:.1f} s elapsed, ~{left:.0f} s left)")
+        return "time left: after the next step" if left != left else f"~{left:.0f} s left"
 
     def close(self) -> None:
         if self._bar is not None:

@@ -410,7 +410,7 @@ def validate_spectra(domain: str = "cube", dim: int = 10, activation="relu", dep
             if callable(progress):
                 el = time.perf_counter() - t0
                 progress(f"[validate] width {width} seed {seed} ({done}/{total}) {el:.1f} s elapsed, "
-                         f"~{bar.eta():.0f} s left")
+                         f"{bar.left_text()}")
     bar.close()
     deviation, dev_mean, dev_se, rms, slope = {}, {}, {}, {}, {}
     for k in kernels:
