@@ -242,8 +242,12 @@ class CubeGrid(ResultMixin):
         return iw, ib
 
     def save(self, path) -> None:
-        """Write an ``.npz`` atomically (temporary file in the same folder, then rename)."""
-        atomic_write(path, lambda fh: np.savez_compressed(
+        """Write an ``.npz`` atomically (temporary file in the same folder, then rename).
+
+        Uncompressed: the float64 eigenvalues barely compress (the README grid: 69 MB raw, 62 MB
+        with zlib), and zlib took 3-6 s where writing takes 0.1-0.2 s.
+        """
+        atomic_write(path, lambda fh: np.savez(
             fh, format=np.array(_FORMAT), dim=self.dim, activation=np.array(self.activation),
             weight_var=self.weight_var, bias_var=self.bias_var, depths=self.depths, degrees=self.degrees,
             **self.arrays), binary=True)

@@ -95,8 +95,10 @@ def empirical_ntk(net, X, X2=None, *, per_layer: bool = False, output=None, chun
     scales = net.layer_scales
     n_layers = len(scales)
     dt = net.dtype
-    K = np.zeros((len(outs), n, n2), dtype=dt)
-    parts = {l: np.zeros((len(outs), n, n2), dtype=dt) for l in range(1, n_layers + 1)} if per_layer else None
+    # every entry is assigned by the first layer (and, for X2 = None, the lower blocks by the mirror
+    # at the end), so no zero fill is needed
+    K = np.empty((len(outs), n, n2), dtype=dt)
+    parts = {l: np.empty((len(outs), n, n2), dtype=dt) for l in range(1, n_layers + 1)} if per_layer else None
     w2 = [dt.type(w * w) for w, _ in scales]
     b2 = [dt.type(b * b) for _, b in scales]
 
@@ -114,14 +116,22 @@ def empirical_ntk(net, X, X2=None, *, per_layer: bool = False, output=None, chun
             cache[key] = sig
         return sig
 
+    # two block buffers, reused: the products are written into them (no per-block temporaries), the
+    # Hadamard product is taken in place and accumulated into K's block; a diagonal block's products
+    # are A @ A.T of one contiguous array (a symmetric rank-k update in BLAS)
+    buf_a = np.empty(size * min(size, n2), dtype=dt)
+    buf_d = np.empty_like(buf_a)
     for i, rs in enumerate(rows):
         Ai, Di = signals(0, i, rs)
         for j, cs in enumerate(cols):
             if sym and j < i:
                 continue
             Aj, Dj = (Ai, Di) if (sym and i == j) else signals(0 if sym else 1, j, cs)
+            shape = (rs.stop - rs.start, cs.stop - cs.start)
+            AG = buf_a[: shape[0] * shape[1]].reshape(shape)
+            DG = buf_d[: shape[0] * shape[1]].reshape(shape)
             for l in range(n_layers):
-                AG = Ai[l] @ Aj[l].T
+                np.matmul(Ai[l], Aj[l].T, out=AG)
                 AG *= w2[l]
                 if b2[l] != 0:
                     AG += b2[l]
@@ -129,16 +139,21 @@ def empirical_ntk(net, X, X2=None, *, per_layer: bool = False, output=None, chun
                     if Di[ci][l] is None:
                         blk = AG
                     else:
-                        blk = Di[ci][l] @ Dj[ci][l].T
-                        blk *= AG
-                    K[ci, rs, cs] += blk
+                        np.matmul(Di[ci][l], Dj[ci][l].T, out=DG)
+                        DG *= AG
+                        blk = DG
+                    if l == 0:
+                        K[ci, rs, cs] = blk
+                    else:
+                        K[ci, rs, cs] += blk
                     if per_layer:
                         parts[l + 1][ci, rs, cs] = blk
-                    if sym and j > i:
-                        K[ci, cs, rs] += blk.T
-                        if per_layer:
-                            parts[l + 1][ci, cs, rs] = blk.T
         cache.pop((0, i), None)  # row chunk i is never needed again
+    if sym:  # the blocks below the diagonal are the transposes of those above it
+        for M in [K] + (list(parts.values()) if per_layer else []):
+            for i, rs in enumerate(rows):
+                for cs in cols[i + 1:]:
+                    M[:, cs, rs] = M[:, rs, cs].transpose(0, 2, 1)
     if squeeze:
         K = K[0]
         if per_layer:
