@@ -160,7 +160,8 @@ def _optimal_depth_row(sf, g, kind, degs, two_d) -> None:
         ax.set_xlabel(r"$\sigma_b^2$", fontsize=8)
         ax.tick_params(labelsize=6)
     axes[0].set_ylabel(r"$\sigma_w^2$")
-    sf.colorbar(im, ax=list(axes), shrink=0.9, label="optimal depth", ticks=[b for b in norm.boundaries[:-1] + 0.5 if b in (0, 1, 2, 4, 8, 16, 32, 64, 128, 256)])
+    ticks = [b for b in norm.boundaries[:-1] + 0.5 if b in (0, 1, 2, 4, 8, 16, 32, 64, 128, 256)]
+    sf.colorbar(im, ax=list(axes), shrink=1.0, aspect=12, label="optimal depth", ticks=ticks, spacing="uniform")
 
 
 def _fraction_row(sf, g, kind, degs, iw) -> None:
