@@ -280,3 +280,27 @@ def test_training_run_views_of_multi_output_and_diverged_runs():
     with pytest.warns(RuntimeWarning):
         div = train(MLP(3, 32, depth=2, seed=0), *_data(n=10), n_steps=500, lr=200.0, record_steps=[0, 1, 2])
     assert "DIVERGED" in repr(div) and len(repr(div)) < 1000 and "diverged" in str(div)
+
+
+def test_progress_time_left_weights_updates_and_snapshots_by_their_measured_cost(capsys):
+    from spectra.empirical.training._steps import Progress
+
+    p = Progress(True, 1000, 0, log_spaced_steps(1000, 20))
+    assert p.snaps_left == len(log_spaced_steps(1000, 20))
+    for _ in range(10):
+        p.timed_snapshot(lambda: None)
+        p.add_update(0.001)
+    p.t_snap = 0.5  # 10 snapshots took 0.05 s each; 10 updates 0.001 s each
+    assert p.eta(10) == pytest.approx(0.001 * 990 + 0.05 * (p.snaps_left))
+    p._last = -1e9
+    p.tick(10, 0.5, 0.1)
+    p.close(1000)
+    err = capsys.readouterr().err
+    assert "[train]   1% step 10/1000" in err and "s left)" in err and "1000/1000 steps in" in err
+    quiet = Progress(False, 10, 0, [0, 10])
+    quiet._last = -1e9
+    quiet.tick(5, 0.1, 0.1)
+    quiet.close(10)
+    assert capsys.readouterr().err == ""
+    # a resumed run counts only the snapshots still to come
+    assert Progress(False, 100, 50, [0, 10, 60, 100]).snaps_left == 2

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 import warnings
 
@@ -13,6 +12,7 @@ from ..._validation import as_generator, check_int, check_positive
 from .checkpoint import Checkpointer, run_key
 from .losses import LOSSES, prepare_targets
 from .optimizers import optimizer_from
+from ._steps import Batches, Progress, Recorder, all_finite
 from .run import TrainingDivergedError, TrainingRun, log_spaced_steps
 from .schedules import Constant, schedule_from_dict
 
@@ -20,9 +20,6 @@ __all__ = ["train"]
 
 _RECORDABLE = ("loss", "outputs", "ntk", "ck", "weights")
 _PROTOCOL = ("params", "param_names", "n_outputs", "forward", "backward", "check_input")
-_SNAP_KEYS = ("steps", "lr", "train_loss", "test_loss", "ntk_train", "ntk_probe", "ck_train", "ck_probe",
-              "outputs_train", "outputs_test", "outputs_probe")
-
 
 def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", loss: str = "mse",
           trainable="all", batch_size=None, X_test=None, y_test=None, X_probe=None, record_steps=None,
@@ -136,7 +133,7 @@ def train(net, X, y, *, n_steps: int, lr=None, schedule=None, optimizer="gd", lo
     config = _run_config(net, n_steps, sched, opt, loss, idx, batch, seed, record, data)
     ckpt, resume_from = _check_checkpointing(checkpoint_path, checkpoint_every, resume, n_steps,
                                              run_key(dict(config, max_loss=max_loss), data, rsteps))
-    recorder = _Recorder(net, data, LOSSES[loss], record, callbacks)
+    recorder = Recorder(net, data, LOSSES[loss], record, callbacks)
     hist = _optimise(net, data, LOSSES[loss], sched, opt, idx, batch, rng, n_steps, set(rsteps.tolist()),
                      recorder, max_loss, progress, ckpt, resume_from)
     run = recorder.to_run(hist, config)
@@ -278,114 +275,18 @@ def _jsonable_seed(seed):
     return None if isinstance(seed, np.random.Generator) else int(seed)
 
 
-# ----------------------------------------------------------------------------- recording
-class _Recorder:
-    """Collects the snapshots and builds the :class:`TrainingRun`."""
-
-    def __init__(self, net, data, loss_fn, record, callbacks):
-        self.net, self.data, self.loss_fn, self.record, self.callbacks = net, data, loss_fn, record, callbacks
-        self.snaps = {k: [] for k in _SNAP_KEYS}
-        self.weights = {name: [] for name in net.param_names} if "weights" in record else {}
-
-    def snapshot(self, step, out_train, lr) -> None:
-        net, d, rec = self.net, self.data, self.record
-        info = {"steps": step, "lr": lr, "train_loss": self.loss_fn(out_train, d["Y"])[0]}
-        if d["X_test"] is not None:
-            out_test = net.forward(d["X_test"])[0]
-            info["test_loss"] = self.loss_fn(out_test, d["Y_test"])[0]
-            if "outputs" in rec:
-                info["outputs_test"] = out_test
-        if "outputs" in rec:
-            info["outputs_train"] = out_train.copy()
-            if d["X_probe"] is not None:
-                info["outputs_probe"] = net.forward(d["X_probe"])[0]
-        for kind in ("ntk", "ck"):
-            if kind in rec:
-                gram = getattr(net, f"{kind}_gram")
-                info[f"{kind}_train"] = gram(d["X"])
-                if d["X_probe"] is not None:
-                    info[f"{kind}_probe"] = gram(d["X_probe"])
-        for k, v in info.items():
-            self.snaps[k].append(v)
-        for name, p in zip(net.param_names, net.params):
-            if name in self.weights:
-                self.weights[name].append(p.copy())
-        for cb in self.callbacks:
-            cb(step, net, info)
-
-    def _stack(self, key):
-        v = self.snaps[key]
-        return np.asarray(v) if v else None
-
-    def to_run(self, hist, config) -> TrainingRun:
-        d, s = self.data, self.snaps
-        weights = None
-        if self.weights and self.weights[self.net.param_names[0]]:
-            weights = {k: np.asarray(v) for k, v in self.weights.items()}
-        return TrainingRun(
-            steps=np.asarray(s["steps"], dtype=int), lr=np.asarray(s["lr"], dtype=float),
-            train_loss=np.asarray(s["train_loss"], dtype=float), test_loss=self._stack("test_loss"),
-            loss_history=hist["loss"], lr_history=hist["lr"],
-            ntk_train=self._stack("ntk_train"), ntk_probe=self._stack("ntk_probe"),
-            ck_train=self._stack("ck_train"), ck_probe=self._stack("ck_probe"),
-            outputs_train=self._stack("outputs_train"), outputs_test=self._stack("outputs_test"),
-            outputs_probe=self._stack("outputs_probe"), X_train=d["X"], y_train=d["Y"],
-            X_test=d["X_test"], y_test=d["Y_test"], X_probe=d["X_probe"], weights=weights,
-            config=config, diverged=bool(hist["message"]), message=hist["message"])
-
-
 # ----------------------------------------------------------------------------- the loop
-class _Progress:
-    """A progress line on stderr, refreshed about once a second."""
-
-    def __init__(self, enabled, n_steps, start=0):
-        self.enabled, self.n_steps, self.start = enabled, n_steps, start
-        self.t_start = self.t_last = time.monotonic()
-
-    def tick(self, done, lval, lr) -> None:
-        if self.enabled and time.monotonic() - self.t_last > 1.0:
-            self.t_last = time.monotonic()
-            el = self.t_last - self.t_start
-            eta = el / max(done - self.start, 1) * (self.n_steps - done)  # a resumed run counts from its start
-            print(f"\rtrain: step {done}/{self.n_steps} loss {lval:.4g} lr {lr:.3g} "
-                  f"[{el:.0f}s elapsed, ~{eta:.0f}s left]", end="", file=sys.stderr, flush=True)
-
-    def close(self, done) -> None:
-        if self.enabled:
-            print(f"\rtrain: {done}/{self.n_steps} steps in {time.monotonic() - self.t_start:.1f}s" + " " * 30,
-                  file=sys.stderr)
-
-
-class _Batches:
-    """Minibatch indices: a fresh permutation of the ``n`` samples each epoch."""
-
-    def __init__(self, n, batch, rng):
-        self.n, self.batch, self.rng = n, batch, rng
-        self.perm, self.pos = None, n
-
-    def next(self):
-        if self.pos + self.batch > self.n:
-            self.perm, self.pos = self.rng.permutation(self.n), 0
-        sel = self.perm[self.pos:self.pos + self.batch]
-        self.pos += self.batch
-        return sel
-
-
-def _all_finite(arrays, idx) -> bool:
-    return all(np.all(np.isfinite(arrays[i])) for i in idx)
-
-
 def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, recorder, max_loss, progress,
               ckpt, resume_from):
     """Run the updates; returns the per-update loss and rate histories and the divergence message."""
     X, Y = data["X"], data["Y"]
     loss_hist = np.full(n_steps, np.nan)
     lr_hist = np.full(n_steps, np.nan)
-    batches = None if batch is None else _Batches(X.shape[0], batch, rng)
+    batches = None if batch is None else Batches(X.shape[0], batch, rng)
     start = 0
     if resume_from is not None:
         start = ckpt.restore(resume_from, net, opt, rng, batches, loss_hist, lr_hist, recorder)
-    bar = _Progress(progress, n_steps, start)
+    bar = Progress(progress, n_steps, start, rec)
     n_hist, done, message = start, start, ""
 
     def stop(what, step, lr):
@@ -394,6 +295,7 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
 
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected explicitly
         for step in range(start, n_steps + 1):
+            t_step, t_snap = time.perf_counter(), bar.t_snap
             cur_lr = sched(min(step, n_steps - 1))
             if step in rec or batches is None:
                 out_full, cache_full = net.forward(X)
@@ -404,7 +306,7 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
                             loss_hist[step], lr_hist[step] = full_loss, cur_lr
                         message, n_hist = stop("non-finite outputs or loss", step, cur_lr), step + 1
                         break
-                    recorder.snapshot(step, out_full, cur_lr)
+                    bar.timed_snapshot(recorder.snapshot, step, out_full, cur_lr)
             if step == n_steps:
                 break
             if batches is None:
@@ -419,16 +321,17 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
                 message = stop(f"loss is {lval}", step, cur_lr)
                 break
             grads = net.backward(cache, gout)
-            if not _all_finite(grads, idx):
+            if not all_finite(grads, idx):
                 message = stop("non-finite gradient", step, cur_lr)
                 break
             opt.step(net.params, grads, cur_lr, idx)
             done = step + 1
-            if not _all_finite(net.params, idx):
+            if not all_finite(net.params, idx):
                 message = stop("non-finite parameters after the update", step, cur_lr)
                 break
             if ckpt.due(done, n_steps):
                 ckpt.save(done, net, opt, rng, batches, loss_hist, lr_hist, recorder)
+            bar.add_update(time.perf_counter() - t_step - (bar.t_snap - t_snap))  # the update alone
             bar.tick(done, lval, cur_lr)
     bar.close(done)
     return {"loss": loss_hist[:n_hist], "lr": lr_hist[:n_hist], "message": message}
