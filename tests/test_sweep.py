@@ -256,3 +256,26 @@ def test_unwritable_folder_is_refused_before_any_work_unless_all_finished(tmp_pa
     monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if mode == os.W_OK else real_access(path, mode))
     assert main(["sweep", str(p), "--workers", "1", "--quiet"]) == 0  # everything finished: nothing to write
     assert "0 run(s) executed, 4 skipped" in capsys.readouterr().out
+
+
+def test_checkpointed_sweep_runs_match_and_clean_up(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    plain = _small(tmp_path, output_dir=str(tmp_path / "plain"))
+    ck = _small(tmp_path, output_dir=str(tmp_path / "ck"))
+    ck["base"]["train"]["checkpoint_every"] = 4
+    with ThreadPoolExecutor(1) as ex:
+        run_sweep(plain, executor=ex, progress=False)
+        run_sweep(ck, executor=ex, progress=False)
+    assert sorted(f for f in os.listdir(ck["output_dir"]) if f.endswith(".npz")) == sorted(
+        r["run_id"] + ".npz" for r in expand_config(ck))  # no checkpoint left
+    for a, b in zip(expand_config(plain), expand_config(ck)):
+        ra = TrainingRun.load(os.path.join(plain["output_dir"], a["run_id"] + ".npz"))
+        rb = TrainingRun.load(os.path.join(ck["output_dir"], b["run_id"] + ".npz"))
+        np.testing.assert_array_equal(ra.train_loss, rb.train_loss)
+        np.testing.assert_array_equal(ra.ntk_train, rb.ntk_train)
+    bad = _small(tmp_path, output_dir=str(tmp_path / "bad"))
+    bad["base"]["train"]["resume"] = True
+    with ThreadPoolExecutor(1) as ex:
+        rep = run_sweep(bad, executor=ex, progress=False)
+    assert all("train.resume is set by the sweep itself" in m for m in rep.failed.values()) and len(rep.failed) == 2

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads p
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
-def _config(tmp_path, name, n_steps, **over):
+def _config(tmp_path, name, n_steps, checkpointed=False, **over):
     cfg = {"name": name,
            "base": {"data": {"domain": "cube", "dim": 4, "n": 16}, "net": {"width": 8, "depth": 1},
                     "train": {"n_steps": n_steps, "lr": 0.3, "record": ["loss", "weights"], "n_records": 6,
                               "batch_size": 4, "optimizer": "adam"}},
            "grid": {"net.width": [8, 16], "train.lr": [0.01, 0.02]}, "seeds": 3}
+    if checkpointed:
+        cfg["base"]["train"]["checkpoint_every"] = 100
     cfg.update(over)
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(cfg))
@@ -40,7 +42,9 @@ def _start(cfg_path, workers=2):
 
 
 def _finished_files(folder):
-    return {f for f in os.listdir(folder) if f.endswith(".npz")} if os.path.isdir(folder) else set()
+    if not os.path.isdir(folder):
+        return set()
+    return {f for f in os.listdir(folder) if f.endswith(".npz") and not f.endswith(".checkpoint.npz")}
 
 
 def _children(pid):
@@ -78,10 +82,11 @@ def _same_run(a, b):
 
 
 def test_kill_process_group_eight_times_then_resume_is_identical(tmp_path):
-    cfg_path = _config(tmp_path, "killed", 800)
+    # the runs checkpoint every 100 steps: killed runs resume mid-run
+    cfg_path = _config(tmp_path, "killed", 800, checkpointed=True)
     out = str(tmp_path / "killed_runs")
     rng = np.random.default_rng(15)
-    partial = 0
+    partial = resumed = 0
     for i in range(8):
         before = len(_finished_files(out))
         proc = _start(cfg_path)
@@ -100,7 +105,8 @@ def test_kill_process_group_eight_times_then_resume_is_identical(tmp_path):
                 pass
             proc.wait(timeout=10)
         partial += 0 < len(_finished_files(out)) < 12
-    print(f"{partial}/8 kills left a partly finished sweep")
+        resumed += len([f for f in os.listdir(out) if f.endswith(".checkpoint.npz")]) if os.path.isdir(out) else 0
+    print(f"{partial}/8 kills left a partly finished sweep and {resumed} run checkpoint(s) to resume from")
     assert partial >= 2, "the kills should land in the middle of the sweep"
     proc = _start(cfg_path)
     assert proc.wait(timeout=120) == 0
@@ -110,6 +116,7 @@ def test_kill_process_group_eight_times_then_resume_is_identical(tmp_path):
         ref = run_sweep(cfg, executor=ex, progress=False)
     assert ref.complete and len(ref.executed) == 12
     assert not [f for f in os.listdir(out) if f.startswith(".tmp-")]  # dead sweeps' temp files removed
+    assert not [f for f in os.listdir(out) if f.endswith(".checkpoint.npz")]  # finished runs drop theirs
     for r in expand_config(cfg):
         _same_run(TrainingRun.load(os.path.join(out, r["run_id"] + ".npz")),
                   TrainingRun.load(os.path.join(cfg["output_dir"], r["run_id"] + ".npz")))

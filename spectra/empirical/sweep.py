@@ -26,7 +26,10 @@ Config file format (JSON, or TOML with the same keys)
   ``teacher`` (``width``, ``depth``, ``activation``).  ``net`` holds the
   :class:`~spectra.empirical.network.MLP` arguments (``dim`` comes from ``data``); ``train`` the
   :func:`~spectra.empirical.training.train` arguments (``lr`` or ``schedule``, ``optimizer`` as a
-  name or dict, ``batch_size`` for minibatches, ``n_records`` = number of log-spaced snapshots).
+  name or dict, ``batch_size`` for minibatches, ``n_records`` = number of log-spaced snapshots;
+  ``checkpoint_every`` makes each run checkpoint to ``<run_id>.checkpoint.npz`` so that a killed
+  sweep resumes a long run from its last checkpoint, bitwise identically; the checkpoint is
+  removed once the run file is written).
 * ``grid``: dotted keys into ``base`` -> list of values; the sweep is their Cartesian product.
 * ``seeds``: list of seeds (or an integer ``k`` = ``0..k-1``); each seeds the network
   initialization and the minibatch order (``data_seed`` fixes the data unless gridded).
@@ -198,6 +201,9 @@ def execute_run(settings: dict, out_path: str) -> dict:
         return _execute_run(settings, out_path, MLP, log_spaced_steps, train)
 
 
+CHECKPOINT_SUFFIX = ".checkpoint.npz"
+
+
 def _execute_run(settings, out_path, MLP, log_spaced_steps, train) -> dict:
     t0 = time.monotonic()
     X, y, Xt, yt = _make_data(settings.get("data", {}))
@@ -207,11 +213,20 @@ def _execute_run(settings, out_path, MLP, log_spaced_steps, train) -> dict:
     n_steps = check_int(tr.pop("n_steps", 100), "train.n_steps", minimum=1)
     n_rec = tr.pop("n_records", 20)
     tr.setdefault("record", ["loss", "ntk"])
+    for key in ("checkpoint_path", "resume"):
+        if key in tr:
+            raise ValueError(f"train.{key} is set by the sweep itself; remove it from the config")
+    ckpt = None
+    if "checkpoint_every" in tr:  # long runs: a killed sweep resumes them from their last checkpoint
+        ckpt = tr["checkpoint_path"] = out_path[:-4] + CHECKPOINT_SUFFIX
+        tr["resume"] = True
     run = train(net, X, y, n_steps=n_steps, X_test=Xt, y_test=yt, seed=settings["seed"],
                 record_steps=log_spaced_steps(n_steps, n_rec), **tr)
     run.config["sweep"] = {"run_id": settings["run_id"], "grid": settings.get("grid", {}),
                            "config_hash": settings_hash(settings)}
     run.save(out_path)
+    if ckpt is not None and os.path.exists(ckpt):
+        os.unlink(ckpt)  # the run file holds everything now
     return {"run_id": settings["run_id"], "final_loss": float(run.train_loss[-1]), "diverged": run.diverged,
             "seconds": time.monotonic() - t0}
 
