@@ -42,6 +42,9 @@ class Progress:
     bar : bool or None
         Force (True) or refuse (False) the tqdm bar; None: a bar when tqdm is installed and
         ``stream`` is a terminal.
+    piped : bool, default True
+        Also print plain lines when ``stream`` is not a terminal (a log file); False reports
+        only to a terminal.
 
     Examples
     --------
@@ -54,11 +57,11 @@ class Progress:
     """
 
     def __init__(self, total: float, desc: str, *, quiet: bool = False, stream=None, every: float = 2.0,
-                 bar: bool | None = None):
+                 bar: bool | None = None, piped: bool = True):
         self.total = float(total)
         self.desc = desc
-        self.quiet = bool(quiet)
         self.stream = sys.stderr if stream is None else stream
+        self.quiet = bool(quiet) or (not piped and not _is_terminal(self.stream))
         self.every = float(every)
         self.done = 0.0
         self.t0 = time.perf_counter()

@@ -310,7 +310,7 @@ def test_validate_first_eta_is_within_a_factor_two():
     """The first estimate of the time left, weighted by each network's cost, against the true time."""
     lines = []
     t0 = time.perf_counter()
-    validate_spectra("cube", 9, "relu", 2, widths=[128, 512, 2048], seeds=2, progress=lines.append)
+    validate_spectra("cube", 10, "relu", 2, widths=[256, 1024, 2048], seeds=2, progress=lines.append)
     total = time.perf_counter() - t0
     first = next(x for x in lines if " s left" in x)  # the first step only measures the warm-up
     assert "s left" not in lines[0]

@@ -322,7 +322,7 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
     chunk_bytes : int
         Memory budget for the kernel values of one chunk of grid points.
     progress : bool, default False
-        Report progress on stderr (a bar on a terminal, see :mod:`spectra._progress`).
+        Report progress on stderr when it is a terminal (see :mod:`spectra._progress`).
 
     Returns
     -------
@@ -358,7 +358,7 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
     tol = np.array([FAST_KERNEL_TOL * s_d, (d + 1) * np.finfo(float).eps])
     # (kernel: CK, NTK) x depth x pair x [eigenvalues 0..K, trace Phi(1), abs. error bound]
     res = np.empty((2, L + 1, P, K + 3))
-    bar = Progress(P, "grid", quiet=not progress)
+    bar = Progress(P, "grid", quiet=not progress, piped=False)  # a terminal only: the command's stderr stays clean
     try:
         if act.dispatch:
             from ._duals_numba import grid_spectra
