@@ -279,3 +279,15 @@ def test_checkpointed_sweep_runs_match_and_clean_up(tmp_path):
     with ThreadPoolExecutor(1) as ex:
         rep = run_sweep(bad, executor=ex, progress=False)
     assert all("train.resume is set by the sweep itself" in m for m in rep.failed.values()) and len(rep.failed) == 2
+
+
+def test_unusable_run_checkpoint_is_dropped_and_the_run_redone(tmp_path):
+    cfg = _small(tmp_path, seeds=[0], grid={})
+    cfg["base"]["train"]["checkpoint_every"] = 4
+    (r,) = expand_config(cfg)
+    out = tmp_path / "one.npz"
+    ref = execute_run(dict(r), str(tmp_path / "ref.npz"))
+    (tmp_path / "one.checkpoint.npz").write_bytes(b"damaged")
+    got = execute_run(dict(r), str(out))
+    assert "one.checkpoint.npz: not a training-checkpoint file" in got["restarted"]
+    assert got["final_loss"] == ref["final_loss"] and not (tmp_path / "one.checkpoint.npz").exists()
