@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..._io import atomic_write
-from ..._results import ResultMixin, jsonable, require_pandas, short_list
+from ..._results import ResultMixin, jsonable, short_list
 from ..._validation import check_int
 from ._npz import FileFormatError, check_array, read_npz
 
@@ -263,20 +263,12 @@ class TrainingRun(ResultMixin):
         lam = np.max([sharpness_curve(K[:, c], self.lr)[0] for c in range(C)], axis=0)
         return {"ntk_alignment": align, "ntk_lambda_max": lam, "sharpness": self.lr * lam}
 
-    def to_dataframe(self):
-        """One row per recorded step: step, lr, losses, and the :meth:`kernel_curves` columns.
-
-        Raises
-        ------
-        ImportError
-            If pandas is not installed (the message names the ``pandas`` extra).
-        """
-        pd = require_pandas()
-        df = pd.DataFrame(self.rows(), columns=list(self.rows()[0]) if len(self.steps) else ["step", "lr", "train_loss"])
-        for k, v in self.kernel_curves().items():
-            df[k] = v
-        df.attrs.update(jsonable(self.metadata()))
-        return df
+    def all_rows(self) -> list:
+        """The rows of ``to_dataframe()``: :meth:`rows` plus the :meth:`kernel_curves` columns."""
+        rows, curves = self.rows(), self.kernel_curves()
+        for i, r in enumerate(rows):
+            r.update({k: float(v[i]) for k, v in curves.items()})
+        return rows
 
     def plot(self, ax=None):
         """Loss, NTK alignment and sharpness against the step; returns the three axes.
