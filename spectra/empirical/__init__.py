@@ -20,7 +20,7 @@ from .training import (SGD, Adam, Constant, Cosine, GD, StepDecay, TrainingDiver
 from .metrics import (alignment_curve, degree_spectrum, energy_curve, kernel_alignment,
                       kernel_specialization_matrix, relative_kernel_change, sharpness, sharpness_curve,
                       top_k_energy)
-from .sweep import run_sweep
+from .sweep import load_sweep, run_sweep
 from .kernel_regression import MeasuredCurve, kernel_regression_curve, network_regression_curve
 
 __all__: list = [
@@ -36,5 +36,5 @@ __all__: list = [
     "Warmup", "log_spaced_steps",
     "kernel_alignment", "alignment_curve", "top_k_energy", "energy_curve", "degree_spectrum",
     "sharpness", "sharpness_curve", "kernel_specialization_matrix", "relative_kernel_change",
-    "run_sweep",
+    "run_sweep", "load_sweep",
 ]
