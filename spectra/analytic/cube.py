@@ -157,7 +157,7 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
 
 #: Bits kept beyond log2(Phi(1)/mu_min) and the target: the radius growth of the kernel
 #: recursion (about log2 d for kinked duals near c = 1) and the fixed-point rounding.
-_GUARD_BITS = 24
+_GUARD_BITS = 32
 
 
 def _log2_inv_mu_estimate(kern: MLPKernel, d: int, k: int) -> float:
