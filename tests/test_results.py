@@ -329,3 +329,19 @@ def test_reproduce_refuses_to_overwrite_a_tracked_file(tmp_path):
     p = run("reproduce", "max-lr", "--fast", "--plot", str(repo / "fig.png"), "--quiet", check=False)
     assert p.returncode == 2 and "--force" in p.stderr
     assert (repo / "fig.png").read_bytes() == b"tracked"
+
+
+def test_reproduce_in_a_clean_clone_leaves_git_status_clean(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if subprocess.run(["git", "rev-parse", "--git-dir"], cwd=root, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", root, str(clone)], check=True, timeout=120)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("SPECTRA_CACHE_DIR", None)
+    p = subprocess.run([sys.executable, "-m", "spectra", "reproduce", "max-lr", "--fast", "--quiet"], cwd=clone,
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode in (0, 1), p.stderr
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert status == ""
+    assert (tmp_path / "cache" / "spectra" / "figures" / "max-lr.png").is_file()
