@@ -24,7 +24,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from spectra.analytic import Spectrum, cube_spectrum, half_learned_n, learning_curve, sphere_spectrum
+from spectra.analytic import (Spectrum, cube_spectrum, degree_learning_ranking, half_learned_n, learning_curve,
+                              sphere_spectrum)
 from spectra.cli import main
 from spectra.empirical import kernel_regression_curve, network_regression_curve
 
@@ -292,3 +293,10 @@ def test_cli_bad_input_one_line(capsys, argv, words):
     assert main(["learning-curve", "--dim", "10"] + argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("spectra: error:") and words in err and "\n" not in err
+
+
+def test_degree_learning_ranking_agrees_with_fractional_variance():
+    # the degree-learning reproduction's fast setting (d = 6, depths 1..8, n = 2^d, 300 steps)
+    r = degree_learning_ranking(dim=6, steps=300)
+    assert r["n"] == 64 and len(r["predicted_test_mse"]) == 8
+    assert r["agreement"] >= 0.75          # the reproduction's own agreement threshold

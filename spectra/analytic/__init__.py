@@ -14,7 +14,7 @@ from .gaussian import gaussian_spectrum
 from .kernels import MLPKernel, kernel_structure, mlp_kernel
 from .sphere import sphere_spectrum
 from .spectrum import Spectrum
-from .learning_curve import LearningCurve, half_learned_n, learning_curve
+from .learning_curve import LearningCurve, degree_learning_ranking, half_learned_n, learning_curve
 
 __all__ = [
     # domain-independent pieces

@@ -43,9 +43,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import check_finite_array
+from ._kappa import _Modes, _lse, _log_half_sums, _modes, _solve_log_kappa
 from .spectrum import Spectrum
 
-__all__ = ["LearningCurve", "learning_curve", "half_learned_n"]
+__all__ = ["LearningCurve", "learning_curve", "half_learned_n", "degree_learning_ranking"]
 
 _LN10 = math.log(10.0)
 
@@ -177,138 +178,6 @@ def _check_n(n) -> np.ndarray:
     if np.any(arr < 1):
         raise ValueError(f"n must be >= 1, got {arr[arr < 1][0]:g}")
     return arr
-
-
-# ----------------------------------------------------------------------------- the modes
-@dataclass(frozen=True)
-class _Modes:
-    """Log-space view of a spectrum: only the modes with a positive eigenvalue."""
-
-    log_n: np.ndarray      # log N_k
-    log_mu: np.ndarray     # log mu_k
-    index: np.ndarray      # position of each mode in spec.degrees (-1 for extra radial modes)
-    missing: float         # mass of the degrees not computed
-    n_plus: float          # total multiplicity of the positive eigenvalues (may be inf)
-    trace: float
-
-
-def _modes(spec: Spectrum) -> _Modes:
-    import mpmath
-
-    log_n, log_mu, index, total = [], [], [], []
-    with mpmath.workdps(30):
-        for i, (mult, mu) in enumerate(zip(spec.multiplicities, spec.exact)):
-            mu = mpmath.mpf(mu)
-            if mu > 0 and int(mult) > 0:
-                log_n.append(math.log(int(mult)))
-                log_mu.append(float(mpmath.log(mu)))
-                index.append(i)
-                total.append(mpmath.mpf(int(mult)) * mu)
-        # Gaussian blocks: the radial eigenvalues below the top one are further modes
-        for i, rad in enumerate(spec.extra.get("radial_eigenvalues", []) or []):
-            for mu in list(rad)[1:]:
-                if mu > 0:
-                    mult = int(spec.multiplicities[i])
-                    log_n.append(math.log(mult))
-                    log_mu.append(math.log(mu))
-                    index.append(-1)
-                    total.append(mpmath.mpf(mult) * mpmath.mpf(mu))
-        s = mpmath.fsum(total)
-        complete = spec.domain == "cube" and len(spec.degrees) == spec.dim + 1
-        missing = 0.0 if complete else max(float(mpmath.mpf(spec.trace) - s), 0.0)
-        n_plus = sum(int(spec.multiplicities[i]) for i in index if i >= 0)
-    return _Modes(np.array(log_n), np.array(log_mu), np.array(index, dtype=int), missing,
-                  float(n_plus) if n_plus < 2**1000 else math.inf, float(spec.trace))
-
-
-def _lse(a: np.ndarray, axis=-1) -> np.ndarray:
-    """log(sum(exp(a))) along ``axis``; ``-inf`` for an empty or all ``-inf`` slice."""
-    if a.shape[axis] == 0:
-        return np.full(np.delete(a.shape, axis if axis >= 0 else a.ndim + axis), -np.inf)
-    m = np.max(a, axis=axis, keepdims=True)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.squeeze(m_safe, axis) + np.log(np.sum(np.exp(a - m_safe), axis=axis))
-
-
-def _log_f(t: np.ndarray, md: _Modes, log_ridge: float):
-    """``log F(kappa)`` and ``log(-kappa F'(kappa))`` at ``t = log kappa`` (shape of ``t``)."""
-    lam = np.logaddexp(md.log_mu[None, :], t[:, None])                  # log(mu + kappa)
-    term = md.log_n[None, :] + md.log_mu[None, :] - lam                 # log N mu/(mu+kappa)
-    one_minus = t[:, None] - lam                                        # log(1 - L)
-    r = log_ridge - t                                                   # log(delta/kappa)
-    log_f = np.logaddexp(_lse(term), r)
-    log_df = np.logaddexp(_lse(term + one_minus), r)
-    return log_f, log_df
-
-
-def _solve_log_kappa(log_target: np.ndarray, md: _Modes, ridge: float) -> np.ndarray:
-    """Solve ``F(kappa) = n`` for ``t = log kappa`` (vectorized safeguarded Newton in ``t``)."""
-    log_ridge = math.log(ridge) if ridge > 0 else -math.inf
-    mass = _lse(md.log_n + md.log_mu) if md.log_n.size else -math.inf
-    # F(kappa) <= (sum N mu + ridge)/kappa gives an upper end; step down until F >= n.
-    hi = np.logaddexp(mass, log_ridge) - log_target
-    lo = hi - 1.0
-    for _ in range(64):
-        f, _ = _log_f(lo, md, log_ridge)
-        short = f < log_target
-        if not np.any(short):
-            break
-        lo = np.where(short, hi - 2 * (hi - lo), lo)
-    else:
-        raise ArithmeticError("could not bracket kappa (ridge 0 too close to the number of modes?)")
-    # log F is known to ~eps * max|log N mu| (each term's exponent carries that absolute error)
-    scale = max([1.0] + [float(np.max(np.abs(a))) for a in (md.log_n + md.log_mu, log_target) if a.size])
-    g_tol = 64 * np.finfo(float).eps * scale
-    t = 0.5 * (lo + hi)
-    for _ in range(200):
-        f, df = _log_f(t, md, log_ridge)
-        g = f - log_target                     # decreasing in t
-        if np.all(np.abs(g) <= g_tol):
-            return t
-        lo = np.where(g > 0, t, lo)
-        hi = np.where(g <= 0, t, hi)
-        slope = -np.exp(df - f)                # d log F / d t, in [-1, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = t - g / slope
-        ok = np.isfinite(step) & (step > lo) & (step < hi)
-        new = np.where(ok, step, 0.5 * (lo + hi))
-        # stop at ~1e-13 in log kappa (float64 rounding of the sums is ~1e-16 * max|log N mu|)
-        if np.all(np.abs(new - t) <= 1e-13 * np.maximum(1.0, np.abs(t))):
-            return new
-        t = new
-    return t
-
-
-_BAND = 40.0  # outside |log mu_j - q| <= 40, mu/(mu + e^q) is 1 or mu/e^q to far below float64 rounding
-
-
-def _log_half_sums(md: _Modes, q: np.ndarray) -> np.ndarray:
-    """``log sum_j N_j mu_j / (mu_j + e^q)`` for every ``q`` (the equation's sum at ``kappa = e^q``).
-
-    Sorted by ``mu``: modes far above ``e^q`` contribute ``N_j`` (a suffix sum), modes far below
-    contribute ``N_j mu_j e^-q`` (a prefix sum); only the band in between is summed pairwise, so
-    all degrees of ``d = 8192`` cost ``O(m * band)`` instead of ``O(m^2)``.
-    """
-    order = np.argsort(md.log_mu)
-    lmu, lnn = md.log_mu[order], md.log_n[order]
-    pre = np.concatenate([[-np.inf], np.logaddexp.accumulate(lnn + lmu)])            # sum_{j<i} N mu
-    suf = np.concatenate([np.logaddexp.accumulate(lnn[::-1])[::-1], [-np.inf]])     # sum_{j>=i} N
-    lo = np.searchsorted(lmu, q - _BAND)
-    hi = np.searchsorted(lmu, q + _BAND, side="right")
-    out = np.logaddexp(pre[lo] - q, suf[hi])
-    for s in range(0, q.size, 256):  # row blocks keep the temporaries small
-        b = slice(s, s + 256)
-        width = int(np.max(hi[b] - lo[b]))
-        if width == 0:
-            continue
-        cols = lo[b, None] + np.arange(width)[None, :]
-        inside = cols < hi[b, None]
-        cols = np.minimum(cols, lmu.size - 1)
-        x = q[b, None] - lmu[cols]                                       # log(kappa / mu_j)
-        term = lnn[cols] - (np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))   # log N/(1 + kappa/mu)
-        out[b] = np.logaddexp(out[b], _lse(np.where(inside, term, -np.inf)))
-    return out
 
 
 def _predict(spec: Spectrum, md: _Modes, target: dict, n: np.ndarray, noise: float, ridge: float) -> LearningCurve:
@@ -455,3 +324,57 @@ def half_learned_n(spectrum, degree: int, *, ridge: float = 0.0, domain=None) ->
     md = _modes(spec)
     lc = _predict(spec, md, {}, np.array([1.0]), 0.0, ridge)
     return float(lc.half_learned_n[int(np.flatnonzero(spec.degrees == k)[0])])
+
+
+def degree_learning_ranking(dim: int = 7, depths=range(1, 9), degrees=(1, 2, 3, 4), *, n=None, steps: int = 500,
+                            activation="relu", weight_var: float = 2.0, bias_var: float = 0.0,
+                            kernel: str = "ntk") -> dict:
+    """Depths ranked by fractional variance against the ranking by the predicted learning curve.
+
+    Yang & Salman (arXiv 1907.10599) rank depths for a degree-``k`` target by the fractional
+    variance ``FV_k`` of the kernel (higher is better); the ``degree-learning`` reproduction uses
+    ``d = 7``, depths 1..8, the relu NTK and ``n = 2^d`` samples trained by ``steps`` GD steps with
+    learning rate ``1/Phi(1)``.  Here each depth's test error on a unit-norm degree-``k`` target
+    is predicted by :func:`learning_curve` at that ``n`` with the ridge ``n Phi(1) / steps`` that
+    early-stopped GD (time ``eta * steps``) corresponds to (Ali, Kolter & Tibshirani 2019), and the
+    two rankings are compared pairwise.
+
+    Returns
+    -------
+    dict
+        ``fv`` and ``predicted_test_mse`` (lists over depths of lists over degrees), ``spearman``
+        per degree (predicted error against ``FV_k`` across depths; negative = the rankings
+        agree), ``pairwise_agreement`` per degree (fraction of depth pairs ordered alike: higher
+        ``FV_k`` and lower predicted error) and ``agreement`` over all pairs and degrees.
+
+    Examples
+    --------
+    >>> r = degree_learning_ranking(dim=7, depths=[1, 2, 3], degrees=[2])
+    >>> sorted(r)[:3], 0 <= r["agreement"] <= 1
+    (['agreement', 'degrees', 'depths'], True)
+    """
+    from scipy.stats import spearmanr
+
+    from .cube import cube_spectrum
+
+    depths, degrees = [int(L) for L in depths], [int(k) for k in degrees]
+    n = 2 ** int(dim) if n is None else n
+    fv, err, ridges = [], [], []
+    for L in depths:
+        s = cube_spectrum(dim, activation=activation, depth=L, weight_var=weight_var, bias_var=bias_var,
+                          kernel=kernel)
+        ridge = n * s.trace / steps
+        fv.append([float(s.fractional_variance[k]) for k in degrees])
+        err.append([float(learning_curve(s, {k: 1.0}, [n], ridge=ridge).test_mse[0]) for k in degrees])
+        ridges.append(ridge)
+    F, E = np.array(fv), np.array(err)
+    rho, agree, total, hits = {}, {}, 0, 0
+    for j, k in enumerate(degrees):
+        rho[k] = float(spearmanr(E[:, j], F[:, j])[0]) if len(depths) > 2 else math.nan
+        pairs = [(a, b) for a in range(len(depths)) for b in range(a + 1, len(depths))]
+        ok = [np.sign(F[a, j] - F[b, j]) == -np.sign(E[a, j] - E[b, j]) for a, b in pairs]
+        agree[k] = float(np.mean(ok)) if ok else math.nan
+        total, hits = total + len(ok), hits + int(np.sum(ok))
+    return dict(agreement=hits / total if total else math.nan, degrees=degrees, depths=depths, dim=int(dim), n=n,
+                steps=int(steps), ridge=ridges, fv=fv, predicted_test_mse=err, spearman=rho,
+                pairwise_agreement=agree)
