@@ -30,7 +30,7 @@ class _Modes:
 def _modes(spec: Spectrum) -> _Modes:
     import mpmath
 
-    log_n, log_mu, index, total = [], [], [], []
+    log_n, log_mu, index, total, mults = [], [], [], [], []
     with mpmath.workdps(30):
         for i, (mult, mu) in enumerate(zip(spec.multiplicities, spec.exact)):
             mu = mpmath.mpf(mu)
@@ -38,6 +38,7 @@ def _modes(spec: Spectrum) -> _Modes:
                 log_n.append(math.log(int(mult)))
                 log_mu.append(float(mpmath.log(mu)))
                 index.append(i)
+                mults.append(int(mult))
                 total.append(mpmath.mpf(int(mult)) * mu)
         # Gaussian blocks: the radial eigenvalues below the top one are further modes
         for i, rad in enumerate(spec.extra.get("radial_eigenvalues", []) or []):
@@ -47,11 +48,12 @@ def _modes(spec: Spectrum) -> _Modes:
                     log_n.append(math.log(mult))
                     log_mu.append(math.log(mu))
                     index.append(-1)
+                    mults.append(mult)
                     total.append(mpmath.mpf(mult) * mpmath.mpf(mu))
         s = mpmath.fsum(total)
         complete = spec.domain == "cube" and len(spec.degrees) == spec.dim + 1
         missing = 0.0 if complete else max(float(mpmath.mpf(spec.trace) - s), 0.0)
-        n_plus = sum(int(spec.multiplicities[i]) for i in index if i >= 0)
+        n_plus = sum(mults)
     return _Modes(np.array(log_n), np.array(log_mu), np.array(index, dtype=int), missing,
                   float(n_plus) if n_plus < 2**1000 else math.inf, float(spec.trace))
 
