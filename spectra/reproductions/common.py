@@ -125,7 +125,9 @@ def figure(name: str, plot_path, draw: Callable, *, progress: bool = True, dpi: 
     dpi, tight
         As in :func:`save_figure`.
     **subplots
-        Passed to ``matplotlib.pyplot.subplots`` (``nrows``, ``ncols``, ``figsize``, ...).
+        Passed to ``matplotlib.pyplot.subplots`` (``nrows``, ``ncols``, ``figsize``, ...); with
+        ``tight`` the layout defaults to ``"constrained"``.  Lines take 20 distinct colours
+        (matplotlib's ten, then ten more) before any repeats.
 
     Returns
     -------
@@ -145,12 +147,21 @@ def figure(name: str, plot_path, draw: Callable, *, progress: bool = True, dpi: 
     except ImportError as exc:
         log(progress, f"[{name}] no figure: {exc}")
         return None
-    fig, axes = plt.subplots(**subplots)
-    try:
-        draw(fig, axes)
-        return save_figure(fig, figure_path(plot_path, name), dpi=dpi, tight=tight)
-    finally:
-        plt.close(fig)
+    if tight:  # labels of neighbouring panels never overlap (tight=False figures lay themselves out)
+        subplots.setdefault("layout", "constrained")
+    with plt.rc_context({"axes.prop_cycle": plt.cycler(color=_COLOURS)}):
+        fig, axes = plt.subplots(**subplots)
+        try:
+            draw(fig, axes)
+            return save_figure(fig, figure_path(plot_path, name), dpi=dpi, tight=tight)
+        finally:
+            plt.close(fig)
+
+
+# matplotlib's ten default colours, then ten more, so that up to 20 lines stay distinguishable
+_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354",
+            "#756bb1", "#636363"]
 
 
 @dataclass
