@@ -300,3 +300,11 @@ def test_degree_learning_ranking_agrees_with_fractional_variance():
     r = degree_learning_ranking(dim=6, steps=300)
     assert r["n"] == 64 and len(r["predicted_test_mse"]) == 8
     assert r["agreement"] >= 0.75          # the reproduction's own agreement threshold
+
+
+def test_cli_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "lc.png"
+    assert main(["learning-curve", "--domain", "sphere", "--dim", "6", "--n", "10:1000:4", "--ridge", "1e-3",
+                 "--plot", str(png), "--quiet"]) == 0
+    assert png.stat().st_size > 1000

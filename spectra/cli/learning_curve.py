@@ -209,12 +209,16 @@ def _csv(lc, target, mean, se) -> str:
     return "\n".join(rows)
 
 
-def _plot(path, lc, target, mean, se) -> None:
+def _plot(path, spec, lc, target, mean, se) -> None:
     from .._plotting import plt_or_raise
+    from ..analytic import learning_curve
 
     plt = plt_or_raise()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    ax.loglog(lc.n, lc.test_mse, "-", lw=1.8, label="theory: test_mse")
+    dense = np.geomspace(lc.n[0], lc.n[-1], 300) if lc.n[-1] > lc.n[0] else lc.n
+    curve = learning_curve(spec, target, dense, noise=lc.noise, ridge=lc.ridge)   # smooth line between the n
+    ax.loglog(dense, curve.test_mse, "-", lw=1.8, label="theory: test_mse")
+    ax.plot(lc.n, lc.test_mse, ".", color="C0", ms=4)
     if mean is not None:
         ok = np.isfinite(mean)
         ax.errorbar(lc.n[ok], mean[ok], yerr=se[ok], fmt="o", ms=3, capsize=2, label="kernel regression (mean +- s.e.)")
@@ -263,6 +267,6 @@ def run(args: argparse.Namespace) -> int:
         text = _table(lc, target, mean, se)
     write_output(text, args.output, args.quiet)
     if args.plot:
-        _plot(args.plot, lc, target, mean, se)
+        _plot(args.plot, spec, lc, target, mean, se)
         note_written(args.plot, args.quiet)
     return 0
