@@ -62,8 +62,8 @@ class Spectrum(ResultMixin):
     Notes
     -----
     **Files.** ``to_json``/``save`` write one JSON object: ``format`` (``"spectra.spectrum"``),
-    ``version``, the scalars (domain, dim, the kernel's parameters, trace, max_learning_rate,
-    ``extra.*``) and one list per column, all of length m, so ``pandas.read_json`` gives one row
+    ``version``, the scalars (domain, dim, the kernel's parameters, trace, max_learning_rate, and
+    ``extra`` with nested keys joined by dots and lists as JSON text) and one list per column, all of length m, so ``pandas.read_json`` gives one row
     per degree.  Only finite numbers, ``null`` and strings appear:
 
     * an exact zero is ``eigenvalues: 0.0`` with ``log10_eigenvalues: null``;
@@ -162,7 +162,15 @@ class Spectrum(ResultMixin):
             return np.array([default if v is None else v for v in obj[key]], dtype=float)
 
         params = {k: obj[k] for k in ("activation", "depth", "weight_var", "bias_var", "kernel") if k in obj}
-        extra = {k[len("extra."):]: _unflat(v) for k, v in obj.items() if k.startswith("extra.")}
+        extra: dict = {}
+        for key, v in obj.items():  # the extras: every key that is not a column or a known scalar
+            if key in _KNOWN or isinstance(v, list):
+                continue
+            *path, last = key.split(".")
+            node = extra
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = _unflat(v)
         return cls(obj["domain"], int(obj["dim"]), np.array(obj["degrees"], dtype=int), arr("eigenvalues"),
                    arr("log10_eigenvalues", -np.inf), [mpmath.mpf(x) for x in obj["exact"]],
                    [int(m) for m in obj["multiplicities"]], arr("fractional_variance"), arr("rel_error_bound", np.inf),
@@ -244,7 +252,7 @@ def _fmt_exact(x) -> str:
 
 
 def _flat_extra(extra: dict, m: int) -> dict:
-    """``extra`` as ``extra.KEY`` scalars: nested dicts flattened, lists that are not per-degree as JSON text."""
+    """``extra`` as scalars: nested dicts flattened to ``KEY.SUBKEY``, lists as JSON text."""
     out = {}
 
     def put(key, v):
@@ -257,8 +265,13 @@ def _flat_extra(extra: dict, m: int) -> dict:
             out[key] = v
 
     for k, v in extra.items():
-        put(f"extra.{k}", v)
+        put(k, v)
     return out
+
+
+# keys of the JSON that are not extras
+_KNOWN = {"format", "version", "domain", "dim", "activation", "depth", "weight_var", "bias_var", "kernel", "trace",
+          "max_learning_rate"}
 
 
 def _unflat(v):
