@@ -8,8 +8,10 @@ the load of a shared machine falls on all of them alike; medians of ``--runs``):
   algorithm of Yang & Salman 2019 written plainly: the erf kernel recursion on the ``d + 1``
   cube grid values for every depth and ``(sigma_w^2, sigma_b^2)`` pair, the Krawtchouk
   transform by a float64 matrix, the arrays written with ``np.savez``);
-* the README commands (``spectra eigen``, the erf ``eigen`` example, ``spectra grid`` with and
-  without its plot, the two sphere commands of the issue, ``compare-domains``, ``validate``).
+* the README commands (``spectra eigen`` with and without its plot, the erf ``eigen`` example,
+  ``spectra grid`` with and without its plot, the two sphere commands of the issue, and with
+  ``--all`` ``compare-domains`` and ``validate``; ``sweep`` and ``reproduce`` are training jobs,
+  timed by their own benchmarks).
 
 In process: ``cube_spectrum_grid`` against the paper-grid computation (the same function the
 script runs), ``MLP.ntk_gram`` (n = 4096, width 1024, depth 3, float64) against its GEMM floor
@@ -21,8 +23,9 @@ installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` says; each command 
 untimed first (bytecode and numba caches).  Peak memory of a command is its own
 ``ru_maxrss`` (``os.wait4``).
 
-Run: ``python benchmarks/bench_commands.py [--quick] [--runs N]``.  ``--quick``: three runs,
-only the commands with an acceptance ratio, the NTK at n = 2048 and the cube at d = 4096.
+Run: ``python benchmarks/bench_commands.py [--quick | --all] [--runs N]``.  ``--quick``: only the
+commands with an acceptance ratio, the NTK at n = 2048 and the cube at d = 4096; ``--all`` adds
+the README commands that take minutes (``compare-domains``, ``validate``).
 """
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ GRID_ARGS = ["--dim", "128", "--activation", "erf", "--max-depth", "128", "--wei
              "--bias-var", "0:4:41", "--max-degree", "8"]
 
 
-def _commands(tmp: str, quick: bool) -> list:
+def _commands(tmp: str, quick: bool, slow: bool) -> list:
     """(label, argv, reference label or None, acceptance ratio or None)."""
     sp = [PY, "-m", "spectra"]
     cmds = [
@@ -121,6 +124,9 @@ def _commands(tmp: str, quick: bool) -> list:
             ("spectra grid --plot (README)", sp + ["grid"] + GRID_ARGS + ["-o", os.path.join(tmp, "grid2.npz"), "--plot",
                                                                            os.path.join(tmp, "grid.png")],
              "paper-grid script (numpy)", None),
+        ]
+    if slow:  # minutes each on a loaded 2-core machine
+        cmds += [
             ("spectra compare-domains --plot", sp + ["compare-domains", "--plot", os.path.join(tmp, "cd.png")],
              "python -c 'import numpy'", None),
             ("spectra validate (README)", sp + ["validate", "--domain", "cube", "--dim", "10", "--activation", "relu",
@@ -153,9 +159,9 @@ def _run(argv, env) -> tuple:
     return wall, usage.ru_maxrss / 1024
 
 
-def whole_processes(tmp: str, runs: int, quick: bool) -> dict:
+def whole_processes(tmp: str, runs: int, quick: bool, slow: bool) -> dict:
     env = _env(tmp)
-    cmds = _commands(tmp, quick)
+    cmds = _commands(tmp, quick, slow)
     for _, argv, _, _ in cmds:  # untimed: bytecode, numba and font caches
         _run(argv, env)
     times = {label: [] for label, *_ in cmds}
@@ -276,6 +282,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="acceptance commands only, NTK at n=2048, cube d=4096")
     ap.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3; medians are reported)")
+    ap.add_argument("--all", action="store_true", help="also the slow README commands (compare-domains, validate)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["processes", "grid", "ntk", "cube"])
     args = ap.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} cpus, "
@@ -285,7 +292,7 @@ def main(argv=None) -> int:
         with open(os.path.join(tmp, "paper_grid.py"), "w") as fh:
             fh.write(PAPER_GRID)
         if "processes" not in args.skip:
-            whole_processes(tmp, args.runs, args.quick)
+            whole_processes(tmp, args.runs, args.quick, args.all and not args.quick)
         if "grid" not in args.skip:
             grid_in_process(tmp, args.runs)
         if "ntk" not in args.skip:
