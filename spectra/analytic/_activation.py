@@ -32,6 +32,10 @@ class Activation:
         The closed form's code in the numba grid path (``Dual.NONE`` = none) and its parameters.
     kinked : bool
         Non-smooth (its dual has square-root singularities at correlation +-1).
+    mehler : (callable, callable, float) or None
+        ``phi`` and ``phi'`` on Arb balls and the half-width of the strip around the real axis where
+        ``phi`` is analytic: the high-precision Mehler-series duals of :mod:`spectra.analytic._mehler`
+        (verified, not certified) for activations without a closed form.
     """
 
     name: str
@@ -49,6 +53,12 @@ class Activation:
     description: str = ""
     hermite: Optional[object] = field(default=None, repr=False)
     diag_arb: Optional[Callable] = None  # q -> (V(q,q,q), Vdot(q,q,q)) exactly, for kinked duals
+    mehler: Optional[tuple] = field(default=None, repr=False)  # (phi_arb, phi'_arb, strip half-width tau)
+
+    @property
+    def high_precision(self) -> bool:
+        """True when the duals can be evaluated at any precision (closed form, or the Arb Mehler series)."""
+        return self.dual_arb is not None or self.mehler is not None
 
     @property
     def exact(self) -> bool:

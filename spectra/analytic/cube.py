@@ -36,6 +36,7 @@ import numpy as np
 
 from .._validation import check_dim
 from .bases import krawtchouk_matrix, krawtchouk_transform
+from .accuracy import check_accuracy
 from .kernels import MLPKernel
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
 from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
@@ -186,7 +187,7 @@ def _initial_precision(kern: MLPKernel, d: int, degs, rtol: float, phi1: float) 
 
 def cube_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
                   kernel: str = "ntk", *, degrees=None, max_degree=None, rtol: float = 1e-12,
-                  precision="auto") -> Spectrum:
+                  precision="auto", strict: bool = False) -> Spectrum:
     r"""Eigenvalues ``mu_k`` of the MLP CK or NTK on the boolean cube, with guarantees.
 
     Parameters
@@ -212,6 +213,9 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float
         tolerance suffices, else certified Arb with automatically raised precision);
         ``"float64"`` forces the fast path and reports its tolerance; an integer forces the
         exact path at that many bits and reports the certified bound, whatever it is.
+    strict : bool
+        Raise :class:`~spectra.analytic.accuracy.AccuracyError` instead of emitting an
+        :class:`~spectra.analytic.accuracy.AccuracyWarning` when a bound exceeds ``rtol``.
 
     Returns
     -------
@@ -236,7 +240,8 @@ def cube_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float
     """
     d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
                                                      rtol, precision)
-    return _spectrum(kern, d, parse_degrees(degrees, max_degree, maximum=d), rtol, precision)
+    spec = _spectrum(kern, d, parse_degrees(degrees, max_degree, maximum=d), rtol, precision)
+    return check_accuracy(spec, rtol, strict=strict)
 
 
 def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision) -> Spectrum:
@@ -252,7 +257,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     # |mu_k| <= max|Phi| (the transform is non-expansive), so a float64 value can meet rtol only if
     # max|Phi| >= tol_abs (1 + rtol) / rtol; otherwise the certified path takes every non-zero degree
     # and the float64 transform is needed for mu_0 and mu_1 only (the learning rate)
-    float_ok = precision == "float64" or not act.exact or (precision == "auto" and phi_max * rtol >= 0.5 * tol_abs)
+    float_ok = precision == "float64" or not act.high_precision or (precision == "auto" and phi_max * rtol >= 0.5 * tol_abs)
     mu_fast = _float_transform(phi, all_degs, only=None if float_ok else (0, 1))
     trace = float(phi[0])
 
@@ -270,16 +275,16 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
             continue
         m = mu_fast[int(k)]
         r = tol_abs / (m - tol_abs) if m > tol_abs else math.inf
-        if precision == "float64" or (precision == "auto" and (r <= rtol or not act.exact)):
+        if precision == "float64" or (precision == "auto" and (r <= rtol or not act.high_precision)):
             eig[i], rel[i], cert[i], method[i] = m, r, False, "float64"
             log10[i] = math.log10(m) if m > 0 else (-np.inf if m == 0 else np.nan)
             exact[i] = mpmath.mpf(m)
         else:
             need_exact.append(i)
 
-    if need_exact and not act.exact and precision != "float64":
-        # no closed form: transform the float64 kernel values exactly and report the stated bound
-        need_exact = []
+    if isinstance(precision, (int, np.integer)) and not act.high_precision:
+        raise ValueError(f"precision={precision}: activation {act.name!r} has only float64 duals (a plain "
+                         "callable); use precision='auto' or 'float64', or give custom_activation a sympy expression")
 
     if need_exact:
         prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(kern, d, degs[need_exact], rtol, abs(trace))
@@ -308,7 +313,8 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
             eig[i] = float(exact[i])
             log10[i] = arb_log10(b)
             rel[i] = arb_rel_error(b)
-            method[i] = f"arb@{prec}"
+            cert[i] = act.exact  # Mehler-series duals (no closed form) are verified, not certified
+            method[i] = f"arb@{prec}" if act.exact else f"arb-mehler@{prec}"
         trace = float(arb_to_mpf(trace_ball))
 
     binom = _binomials(d)

@@ -15,17 +15,21 @@ weights) so that nothing overflows.
 Stated accuracy
 ---------------
 The number of terms ``K`` is doubled (up to ``K_MAX``) until the missing energy
-``E[phi^2] - sum_k b_k^2`` is below ``HERMITE_RTOL * E[phi^2]``.  For ``|rho| <= 1`` the
-truncation error is bounded by the geometric mean of the two missing energies, so the
-dual kernels are accurate to about ``1e-15`` relative to ``E[phi^2]`` for tanh, softplus,
-sigmoid and swish (checked against adaptive quadrature in the tests).  At ``rho = 1``
-with equal variances the exact second moment is used.  This path is float64 only:
-spectra built on it report their error bound from this tolerance, not a certified one.
+``E[phi^2] - sum_k b_k^2`` is below ``HERMITE_RTOL * E[phi^2]``; when ``K_MAX`` is reached first
+(tanh at variances above about 2) the loop stops with a larger missing energy.  For ``|rho| <= 1``
+the truncation error is bounded by the geometric mean of the two missing energies, which
+:meth:`HermiteDual.error_bound` returns (plus float64 rounding); that bound, not a fixed number, is
+what the spectra report.  The accuracy actually reached is about ``1e-15`` relative to ``E[phi^2]``
+at variances up to 1 and degrades to a few ``1e-14`` (tanh at ``q = 2.6``: ``2e-14``) where
+``K_MAX`` is reached.  At ``rho = 1`` with equal variances the second moment of the same rule is
+used.  This path is float64 only; the high-precision duals of the same activations are the Arb
+Mehler series of :mod:`spectra.analytic._mehler` (``Activation.mehler``).
 Kinked activations (relu-like) must not use it: Gauss–Hermite quadrature cannot
 integrate a kink (errors ~1e-3).
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -106,13 +110,16 @@ class HermiteDual:
 
 
 def hermite_activation(name, fn, derivative, structure=(INF, INF), derivative_structure=(INF, INF),
-                       description="") -> Activation:
-    """Build an :class:`Activation` whose duals are Hermite series (float64 only)."""
+                       description="", *, mehler=None) -> Activation:
+    """Build an :class:`Activation` whose duals are Hermite series (float64).
+
+    ``mehler = (phi_arb, dphi_arb, tau)`` adds the high-precision Arb duals (see ``Activation.mehler``).
+    """
     hv, hd = HermiteDual(fn), HermiteDual(derivative)
     return Activation(name=name, fn=fn, derivative=derivative, dual=hv, dual_derivative=hd,
                       dual_arb=None, dual_derivative_arb=None, structure=structure,
                       derivative_structure=derivative_structure,
-                      kinked=False, description=description or "Hermite series", hermite=(hv, hd))
+                      kinked=False, description=description or "Hermite series", hermite=(hv, hd), mehler=mehler)
 
 
 def _sig(x):
@@ -134,9 +141,47 @@ _BUILTIN = {
 _BUILT: dict = {}
 
 
+def _sig_arb(x):
+    return 1 / (1 + (-x).exp())
+
+
+def _softplus_arb(x):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), no overflow at large |x|
+    return (x.exp()).log1p() if x < 0 else x + ((-x).exp()).log1p()
+
+
+def _arb_tanh_der(x):
+    return 1 - x.tanh() ** 2
+
+
+def _arb_sig_der(x):
+    s = _sig_arb(x)
+    return s * (1 - s)
+
+
+def _arb_swish(x):
+    return x * _sig_arb(x)
+
+
+def _arb_swish_der(x):
+    s = _sig_arb(x)
+    return s * (1 + x * (1 - s))
+
+
+# Arb phi, phi' and the half-width of the strip where phi is analytic (poles of tanh at i pi/2,
+# of the logistic function at i pi)
+_ARB = {
+    "tanh": (lambda x: x.tanh(), _arb_tanh_der, math.pi / 2),
+    "softplus": (_softplus_arb, _sig_arb, math.pi),
+    "sigmoid": (_sig_arb, _arb_sig_der, math.pi),
+    "swish": (_arb_swish, _arb_swish_der, math.pi),
+}
+
+
 def builtin_hermite_activation(name: str) -> Activation:
     """tanh, softplus, sigmoid or swish, with Hermite-series duals."""
     if name not in _BUILT:
         fn, der, st, dst = _BUILTIN[name]
-        _BUILT[name] = hermite_activation(name, fn, der, st, dst, description=f"{name} (Hermite series)")
+        _BUILT[name] = hermite_activation(name, fn, der, st, dst, description=f"{name} (Hermite series)",
+                                          mehler=_ARB[name])
     return _BUILT[name]

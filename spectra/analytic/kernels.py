@@ -30,6 +30,7 @@ from functools import cached_property
 
 from .._validation import check_depth, check_finite_array, check_kernel_name, check_variance
 from ._activation import INF, Activation, _deg_mul
+from ._mehler import mehler_kernel_values
 from .activations import get_activation
 
 __all__ = ["MLPKernel", "mlp_kernel", "kernel_structure", "structural_zero", "kernel_values_arb"]
@@ -259,7 +260,9 @@ def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kern
     c_list : sequence of flint.arb
         Normalized inner products (exact or balls).
     activation : Activation
-        Must have closed-form duals (``activation.exact``).
+        With closed-form duals (``activation.exact``: certified balls) or Arb Mehler-series duals
+        (``activation.mehler``: balls whose radii are verified, not proved; see
+        :mod:`spectra.analytic._mehler`).
     depth, weight_var, bias_var, kernel
         As in :func:`mlp_kernel`; the variances are taken as exact binary numbers.
     norm_x, norm_y : number or flint.arb
@@ -277,11 +280,14 @@ def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kern
     from flint import arb
 
     act = get_activation(activation)
-    if not act.exact:
-        raise ValueError(f"activation {act.name!r} has no closed-form dual: no certified evaluation")
     kernel = check_kernel_name(kernel)
     wv, bv = arb(weight_var), arb(bias_var)
     nx, ny = arb(norm_x), arb(norm_y)
+    if not act.exact:
+        if act.mehler is None:
+            raise ValueError(f"activation {act.name!r} has neither a closed-form dual nor Arb functions for "
+                             "the Mehler series: no high-precision evaluation (float64 only)")
+        return mehler_kernel_values(list(c_list), act, depth, wv, bv, kernel, nx, ny, diag_index)
     # diagonal recursions (scalars)
     qxs = [wv * nx + bv]
     qys = [wv * ny + bv]

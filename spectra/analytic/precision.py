@@ -29,11 +29,17 @@ def working_precision(bits: int):
 
 
 def arb_to_mpf(x):
-    """Midpoint of an Arb ball as an exact ``mpmath.mpf`` (no rounding, no underflow)."""
+    """Midpoint of an Arb ball as an exact ``mpmath.mpf`` (no rounding, no underflow).
+
+    The mpf is built from the raw ``(man, exp)`` pair, so it keeps every bit of the midpoint
+    whatever ``mpmath.mp.prec`` is (``mpmath.mpf((man, exp))`` would round to that precision).
+    Arithmetic on it afterwards rounds to ``mpmath.mp.prec`` as usual.
+    """
     import mpmath
+    from mpmath.libmp import from_man_exp
 
     man, exp = x.mid().man_exp()
-    return mpmath.mpf((int(man), int(exp)))
+    return mpmath.mp.make_mpf(from_man_exp(int(man), int(exp)))
 
 
 def arb_log10(x) -> float:

@@ -58,6 +58,10 @@ class Spectrum(ResultMixin):
         limit; multiply by ``n`` for the summed loss ``(1/2) sum_i (...)^2``.
     params : dict
         activation, depth, weight_var, bias_var, kernel (echo of the inputs).
+    rtol : float or None
+        The relative tolerance the spectrum was asked for (recorded by the engines);
+        ``meets_rtol`` is the boolean array ``rel_error_bound <= rtol`` (see
+        :mod:`spectra.analytic.accuracy`).
 
     Notes
     -----
@@ -98,6 +102,15 @@ class Spectrum(ResultMixin):
     max_learning_rate: Optional[float] = None
     params: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    rtol: Optional[float] = None
+
+    @property
+    def meets_rtol(self) -> np.ndarray:
+        """Boolean array: True where ``rel_error_bound <= rtol`` (all True when no rtol was recorded)."""
+        b = np.asarray(self.rel_error_bound, dtype=float)
+        if self.rtol is None:
+            return np.ones(b.shape, dtype=bool)
+        return b <= self.rtol
 
     FORMAT: ClassVar[str] = "spectra.spectrum"
     VERSION: ClassVar[int] = 1
