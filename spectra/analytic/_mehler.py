@@ -57,18 +57,18 @@ def _design(prec: int, tau: float, K: int):
 
 
 class _Rule:
-    """Coefficients of several functions at one rule (step h), computed together and extendable in K."""
+    """Coefficients of several functions by the trapezoidal rule with steps ``h`` and ``2 h`` (every other
+    node), computed together by one recurrence and extendable in ``K``."""
 
     def __init__(self, fns, qs, h: float, X: float, prec: int):
         from flint import arb, ctx
 
         self.prec = prec
-        work = prec + _GUARD
         old = ctx.prec
-        ctx.prec = work
+        ctx.prec = prec + _GUARD
         try:
             hh = arb(h)
-            n = int(X / h) + 1
+            n = 2 * (int(X / (2 * h)) + 1)
             x = [hh * j for j in range(n + 1)]
             e = [(-(t * t) / 4).exp() for t in x]
             w = hh / (2 * arb.pi()).sqrt()
@@ -84,13 +84,15 @@ class _Rule:
                 go.append([_mid_of(a - b) for a, b in zip(gp, gm)])
                 fp.append(vp)
                 fm.append(vm)
-            self.ge = np.array(ge, dtype=object)
-            self.go = np.array(go, dtype=object)
+            self.g = (np.array(ge, dtype=object), np.array(go, dtype=object))
+            self.g2 = tuple(2 * a[:, ::2] for a in self.g)  # the rule with step 2h: even nodes, double weights
             self.fp, self.fm, self.w, self.e = fp, fm, w, e
             self.x = np.array([_mid_of(t) for t in x], dtype=object)
-            self.psi0 = np.array([_mid_of(a) for a in e], dtype=object)
-            self.psi1 = self.x * self.psi0
-            self.b = [list(self.ge @ self.psi0), list(self.go @ self.psi1)]  # b[k][i]
+            p0 = np.array([_mid_of(a) for a in e], dtype=object)
+            p1 = _strip(self.x * p0)
+            self.psi = (p0, p1)
+            self.b = [list(self.g[0] @ p0), list(self.g[1] @ p1)]  # b[k][i], step h
+            self.b2 = [list(self.g2[0] @ p0[::2]), list(self.g2[1] @ p1[::2])]  # step 2h
         finally:
             ctx.prec = old
 
@@ -100,24 +102,25 @@ class _Rule:
         old = ctx.prec
         ctx.prec = self.prec + _GUARD
         try:
-            x, p0, p1 = self.x, self.psi0, self.psi1
+            x, (p0, p1) = self.x, self.psi
             k = len(self.b) - 1
             while k < K:
                 s0, s1 = arb(k).sqrt(), 1 / arb(k + 1).sqrt()
                 p0, p1 = p1, _strip((x * p1 - p0 * s0) * s1)
                 k += 1
-                self.b.append(list((self.ge if k % 2 == 0 else self.go) @ p1))
-            self.psi0, self.psi1 = p0, p1
+                self.b.append(list(self.g[k % 2] @ p1))
+                self.b2.append(list(self.g2[k % 2] @ p1[::2]))
+            self.psi = (p0, p1)
         finally:
             ctx.prec = old
 
-    def moment(self, i: int, j: int, sign: int):
-        """``E[f_i(sqrt q_i Z) f_j(sign sqrt q_j Z)]`` by the same rule (full line)."""
+    def moment(self, i: int, j: int, sign: int, step: int = 1):
+        """``E[f_i(sqrt q_i Z) f_j(sign sqrt q_j Z)]`` by the rule with step ``step * h`` (full line)."""
         fj_p, fj_m = (self.fp[j], self.fm[j]) if sign > 0 else (self.fm[j], self.fp[j])
         s = self.fp[i][0] * fj_p[0]
-        for a, b, c, d_, ee in zip(self.fp[i][1:], fj_p[1:], self.fm[i][1:], fj_m[1:], self.e[1:]):
+        for a, b, c, d_, ee in list(zip(self.fp[i], fj_p, self.fm[i], fj_m, self.e))[step::step]:
             s += (a * b + c * d_) * ee * ee
-        return self.w * s
+        return step * self.w * s
 
 
 def _mid_of(a):
@@ -125,52 +128,58 @@ def _mid_of(a):
 
 
 class MehlerDual:
-    """Arb evaluator of ``E[f(u) f(v)]`` for one or two functions at fixed variances.
+    """Arb evaluator of ``E[f_i(u) f_j(v)]`` for functions ``f_i`` at variances ``q_i``.
 
-    Built by :func:`mehler_pair` for a given working precision; see the module docstring.
+    Built by :func:`mehler_duals` for a given working precision; see the module docstring.  The
+    target absolute accuracy is ``2^-(prec - 24)``: the callers' precisions carry guard bits
+    (the cube 32) that the series need not resolve.
     """
 
     def __init__(self, fns, qs, prec: int, tau: float):  # noqa: D107
         self.fns, self.qs, self.prec, self.tau = tuple(fns), tuple(qs), int(prec), float(tau)
-        self._rules = None
-        self._K = 0
+        self.target = max(self.prec - 24, 53)
+        self._rule = None
+        self._hK = 0
+
+    def _strip_tau(self) -> float:
+        return 0.9 * self.tau / math.sqrt(max(float(q.upper()) for q in self.qs))
 
     def _build(self, K: int):
-        tau = self.tau / math.sqrt(max(float(q.upper()) for q in self.qs))
-        h, X = _design(self.prec, tau, max(K, 64))
-        # the check rule (step h) must itself meet the target, so the main rule's step is h / 1.25
-        self._rules = (_Rule(self.fns, self.qs, h / 1.25, X, self.prec), _Rule(self.fns, self.qs, h, X, self.prec))
+        y = self._strip_tau()
         self._hK = max(K, 64)
+        h, X = _design(self.target, y / 0.9, self._hK)
+        self._rule = _Rule(self.fns, self.qs, h, X, self.prec)
+        # geometric convergence: error(h) ~ error(2h) exp(-y pi / h)
+        self._gain = math.exp(-y * math.pi / h)
 
     def coefficients(self, K: int):
         """``(b, err, abs_sum, tail)`` per function: ``b_k`` (k <= K), their verified error, ``sum |b_k|``, ``T_K``."""
         from flint import arb, ctx
 
-        if self._rules is None or K > self._hK:
-            self._build(int(1.3 * K))
-        for r in self._rules:
-            r.extend(K)
-        fine, coarse = self._rules
+        if self._rule is None or K > self._hK:
+            self._build(2 * K)
+        r = self._rule
+        r.extend(K)
         old = ctx.prec
         ctx.prec = self.prec + _GUARD
         try:
             out = []
-            eps = arb(2) ** (-self.prec)
+            eps = arb(2) ** (-self.target)
             for i in range(len(self.fns)):
                 diff = arb(0)
                 for k in range(K + 1):
-                    diff = diff.max(abs(fine.b[k][i] - coarse.b[k][i]))
-                energy = fine.moment(i, i, 1)
-                e_err = abs(energy - coarse.moment(i, i, 1)) + eps
-                diff = diff + eps
+                    diff = diff.max(abs(r.b[k][i] - r.b2[k][i]))
+                # the step-h error from the step-2h difference (geometric convergence, safety 16)
+                err = 16 * diff * self._gain + eps
+                energy = r.moment(i, i, 1)
+                e_err = 16 * abs(energy - r.moment(i, i, 1, 2)) * self._gain + eps
                 s, a = arb(0), arb(0)
                 for k in range(K + 1):
-                    s += fine.b[k][i] ** 2
-                    a += abs(fine.b[k][i])
+                    s += r.b[k][i] ** 2
+                    a += abs(r.b[k][i])
                 # errors d in b_k move sum b_k^2 by at most 2 d sum |b_k| + (K + 1) d^2
-                tail = (energy - s).upper() + e_err.upper() + (2 * diff * a + (K + 1) * diff * diff).upper()
-                out.append(([fine.b[k][i] for k in range(K + 1)], diff, a + (K + 1) * diff,
-                             arb(tail).max(arb(0))))
+                tail = (energy - s).upper() + e_err.upper() + (2 * err * a + (K + 1) * err * err).upper()
+                out.append(([r.b[k][i] for k in range(K + 1)], err, a + (K + 1) * err, arb(tail).max(arb(0))))
             return out
         finally:
             ctx.prec = old
@@ -179,13 +188,13 @@ class MehlerDual:
         """``E[f_i(sqrt q_i Z) f_j(sign sqrt q_j Z)]`` (correlation ``sign``) with its verified error."""
         from flint import arb, ctx
 
-        if self._rules is None:
+        if self._rule is None:
             self._build(64)
         old = ctx.prec
         ctx.prec = self.prec + _GUARD
         try:
-            a, b = (r.moment(i, j, sign) for r in self._rules)
-            return a + arb(0, (abs(a - b) + arb(2) ** (-self.prec)).upper())
+            a, b = (self._rule.moment(i, j, sign, step) for step in (1, 2))
+            return a + arb(0, (16 * abs(a - b) * self._gain + arb(2) ** (-self.target)).upper())
         finally:
             ctx.prec = old
 
@@ -193,7 +202,7 @@ class MehlerDual:
         """Balls of ``sum_k b_k(f_i, q_i) b_k(f_j, q_j) rho^k`` for each ball ``rho`` in ``rhos``."""
         from flint import arb, arb_poly, ctx
 
-        eps = arb(2) ** (-self.prec)
+        eps = arb(2) ** (-self.target)
         ends, inner = {}, []
         for n, r in enumerate(rhos):
             for s in (1, -1):
@@ -213,8 +222,8 @@ class MehlerDual:
             for n in inner:
                 out[n] = arb(0, math.inf)
             return out
-        bits = self.prec * math.log(2) + 10
-        K = self._guess_K(rmax, bits)
+        bits = self.target * math.log(2) + 10
+        K = max(self._guess_K(rmax, bits), min(len(self._rule.b) - 1 if self._rule else 0, _K_MAX))
         while True:
             cs = self.coefficients(K)
             b0, d0, e0, t0 = cs[i]
@@ -222,7 +231,9 @@ class MehlerDual:
             trunc = arb(rmax) ** (K + 1) * (t0 * t1).sqrt()
             if trunc.upper() <= eps or K >= _K_MAX:
                 break
-            K = min(int(K * 1.5) + 16, _K_MAX)
+            # the missing energy only decreases: r^K' T_K <= eps is enough
+            more = math.log(float((trunc / eps).upper())) / -math.log(rmax) if rmax > 0 else 1
+            K = min(K + int(more) + 16, _K_MAX)
         old = ctx.prec
         ctx.prec = self.prec + _GUARD
         try:
@@ -262,58 +273,53 @@ def mehler_duals(pairs, prec: int, tau: float) -> MehlerDual:
     return _CACHE[key]
 
 
-def _layer(act, qx, qy, prec: int, with_derivative: bool):
-    fa, da, tau = act.mehler
-    pairs = [(fa, qx)] if qx is qy else [(fa, qx), (fa, qy)]
-    if with_derivative:
-        pairs += [(da, qx)] if qx is qy else [(da, qx), (da, qy)]
-    return mehler_duals(pairs, prec, tau), (0 if qx is qy else 1)
-
-
 def mehler_kernel_values(c_list, act, depth: int, wv, bv, kernel: str, nx, ny, diag_index=None) -> list:
     """The CK/NTK recursion of :func:`spectra.analytic.kernels.kernel_values_arb` on Mehler-series duals.
 
-    Each layer evaluates all points at once (one set of coefficients per layer); the diagonal
-    values are the 1-D integrals at correlation 1.
+    The variances of every layer come first (1-D integrals at correlation 1); then one evaluator
+    holds the coefficients of ``phi`` and ``phi'`` at all of them (one recurrence for all layers)
+    and each layer evaluates all points at once.
     """
-    from flint import arb, ctx
+    from flint import ctx
 
     prec = ctx.prec
+    fa, da, tau = act.mehler
     ntk = kernel == "ntk"
-    qxs, qys = [wv * nx + bv], [wv * ny + bv]
     same = nx == ny
-    if same:
-        qys = qxs
+    fns = (fa, da) if ntk else (fa,)
+    qxs, qys = [wv * nx + bv], [wv * ny + bv]
     diag_theta = [qxs[0]]
-    layers = []
     for _ in range(depth):
-        qx, qy = qxs[-1], qys[-1]
-        ev, jy = _layer(act, qx, qy, prec, ntk)
-        layers.append((ev, jy))
-        vq = ev.endpoint(1, 0, 0)
+        ex = mehler_duals([(f, qxs[-1]) for f in fns], prec, tau)
+        qxs.append(wv * ex.endpoint(1, 0, 0) + bv)
         if ntk:
-            dq = ev.endpoint(1, 1 + jy, 1 + jy) if jy else ev.endpoint(1, 1, 1)
-        qxs.append(wv * vq + bv)
-        if not same:
-            qys.append(wv * ev.endpoint(1, jy, jy) + bv)
-        if ntk:
-            diag_theta.append(qxs[-1] + wv * dq * diag_theta[-1])
+            diag_theta.append(qxs[-1] + wv * ex.endpoint(1, 1, 1) * diag_theta[-1])
+        qys.append(qxs[-1] if same else wv * mehler_duals([(fa, qys[-1])], prec, tau).endpoint(1, 0, 0) + bv)
+    pairs, index = [], {}
+    for l in range(depth):
+        for side, q in (("x", qxs[l]), ("y", qys[l])):
+            if side == "y" and same:
+                continue
+            for name, f in zip("fd", fns):
+                index[(l, side, name)] = len(pairs)
+                pairs.append((f, q))
+    ev = mehler_duals(pairs, prec, tau) if pairs else None
     idx = [i for i in range(len(c_list)) if i != diag_index]
     sig = [wv * c_list[i] + bv for i in idx]
     theta = list(sig)
-    for l, (ev, jy) in enumerate(layers):
+    for l in range(depth):
+        ys = "x" if same else "y"
         rq = (qxs[l] * qys[l]).sqrt()
-        rhos = [s / rq for s in sig]
-        vc = ev(rhos, 0, jy)
+        rhos = [s_ / rq for s_ in sig]
+        vc = ev(rhos, index[(l, "x", "f")], index[(l, ys, "f")])
         if ntk:
-            i0 = 1 + jy
-            vd = ev(rhos, i0, i0 + jy)
+            vd = ev(rhos, index[(l, "x", "d")], index[(l, ys, "d")])
             theta = [wv * a + bv + wv * b * t for a, b, t in zip(vc, vd, theta)]
         sig = [wv * a + bv for a in vc]
-    vals = sig if not ntk else theta
+    vals = theta if ntk else sig
     out = [None] * len(c_list)
     for i, v in zip(idx, vals):
         out[i] = v
     if diag_index is not None:
-        out[diag_index] = qxs[-1] if not ntk else diag_theta[-1]
+        out[diag_index] = diag_theta[-1] if ntk else qxs[-1]
     return out

@@ -44,6 +44,7 @@ import numpy as np
 from . import _funk_hecke as fh
 from .bases import funk_hecke_rule, sphere_multiplicity
 from .cube import float64_tolerance
+from .accuracy import check_accuracy
 from .kernels import MLPKernel
 from .precision import arb_log10, arb_to_mpf
 from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
@@ -62,7 +63,7 @@ def float_lambdas(kern: MLPKernel, d: int, K: int, N: int, a: float) -> np.ndarr
 
 def sphere_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
                     kernel: str = "ntk", *, degrees=None, max_degree=None, rtol: float = 1e-12,
-                    precision="auto") -> Spectrum:
+                    precision="auto", strict: bool = False) -> Spectrum:
     r"""Eigenvalues ``lambda_k`` of the MLP CK or NTK on the sphere of radius ``sqrt(d)``.
 
     Parameters
@@ -78,9 +79,14 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: flo
     rtol : float
         Target relative accuracy of every returned eigenvalue (default 1e-12).
     precision : "auto", "float64" or int
-        ``"auto"``: Arb with automatically raised precision (float64 with a stated tolerance for
-        activations without closed-form duals); ``"float64"``: fast float64 rule; an int: Arb at
-        that many bits, reporting whatever bound results.
+        ``"auto"``: Arb with automatically raised precision (for tanh, softplus, sigmoid, swish and
+        sympy activations the Mehler-series duals where the rule's correlations stay below 0.97,
+        i.e. ``d`` large enough; else float64 with a stated tolerance); ``"float64"``: fast float64
+        rule; an int: Arb at that many bits, reporting whatever bound results (refused for
+        float64-only activations).
+    strict : bool
+        Raise :class:`~spectra.analytic.accuracy.AccuracyError` instead of emitting an
+        :class:`~spectra.analytic.accuracy.AccuracyWarning` when a bound exceeds ``rtol``.
 
     Returns
     -------
@@ -103,7 +109,21 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: flo
     """
     d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
                                                      rtol, precision, min_dim=2)
-    return _spectrum(kern, d, parse_degrees(degrees, max_degree, default_max=DEFAULT_MAX_DEGREE), rtol, precision)
+    spec = _spectrum(kern, d, parse_degrees(degrees, max_degree, default_max=DEFAULT_MAX_DEGREE), rtol, precision)
+    return check_accuracy(spec, rtol, strict=strict)
+
+
+def _mehler_reach(kern: MLPKernel, d: int, rtol: float) -> bool:
+    """True when the Mehler-series duals can serve the Arb rule: every node correlation stays below 0.97.
+
+    The series converges like ``|rho|^k``; near ``t = +-1`` (small ``d``, where the rule covers the whole
+    interval) it would need ~``1/(1 - |rho|)`` terms, so those spectra stay on float64 and say so.
+    """
+    a = fh.half_width(d, 64 + int(-math.log2(rtol)) + 32)
+    if a >= math.pi / 2:
+        return False
+    q = kern.weight_var + kern.bias_var
+    return (kern.weight_var * math.sin(a) + kern.bias_var) / q <= 0.97
 
 
 def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision) -> Spectrum:
@@ -114,7 +134,11 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
 
     eig, log10, exact, rel, cert, method = result_columns(len(degs))
     extra: dict = {}
-    if precision == "float64" or not kern.exact:
+    act = kern.activation
+    if isinstance(precision, (int, np.integer)) and not act.high_precision:
+        raise ValueError(f"precision={precision}: activation {act.name!r} has only float64 duals; use "
+                         "precision='auto' or 'float64'")
+    if precision == "float64" or not (kern.exact or (act.high_precision and _mehler_reach(kern, d, rtol))):
         a = fh.half_width(d, 60)
         N = fh.node_count(d, K, a, 60)
         N2 = int(N * 1.2) + 8
@@ -140,7 +164,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
         balls, errs, trace_ball, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)
         lam_all = [arb_to_mpf(b) for b in balls]
         trace = float(arb_to_mpf(trace_ball))
-        meth = f"arb-gl {N1}/{N2} @{prec}"
+        meth = f"arb-gl {N1}/{N2} @{prec}" if kern.exact else f"arb-gl-mehler {N1}/{N2} @{prec}"
         for i, k in enumerate(degs):
             if zero_all[k]:
                 continue

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 
 from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writable, flatten, list_type,
                       note_written, write_output)
@@ -29,6 +31,9 @@ def register(sub) -> None:
                    help=f"degrees 0..K (default: all d+1 on the cube, {_DEFAULT_MAX_DEGREE} on sphere/gaussian)")
     p.add_argument("--rtol", type=float, default=1e-12, help="target relative accuracy (default 1e-12)")
     p.add_argument("--precision", default="auto", help="auto, float64, or a number of bits")
+    p.add_argument("--strict", action="store_true",
+                   help="an eigenvalue whose error bound exceeds --rtol is an error (exit code 3) instead of a "
+                        "'spectra: warning:' line on stderr")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
     add_output_args(p, writes="the table/json/csv")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="draw eigenvalue against degree (log axis)")
@@ -46,6 +51,7 @@ def _precision(text: str):
 
 def run(args: argparse.Namespace) -> int:
     from .. import analytic
+    from ..analytic.accuracy import AccuracyWarning, miss_message
     from .._progress import heartbeat
 
     check_writable(args.output)
@@ -58,17 +64,26 @@ def run(args: argparse.Namespace) -> int:
             if args.max_degree < 0 or args.max_degree > args.dim:
                 raise ValueError(f"--max-degree must be in [0, dim={args.dim}], got {args.max_degree}")
             degrees = list(range(args.max_degree + 1))
-        with heartbeat("eigen", quiet=args.quiet):  # a large d can take minutes
+        with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():  # a large d can take minutes
+            warnings.simplefilter("ignore", AccuracyWarning)  # reported below as one stderr line
             spec = analytic.cube_spectrum(args.dim, degrees=degrees, **common)
     else:
         fn = getattr(analytic, f"{args.domain}_spectrum", None)
         if fn is None:
             raise ValueError(f"--domain {args.domain} is not available in this installation")
         kmax = _DEFAULT_MAX_DEGREE if args.max_degree is None else args.max_degree
-        with heartbeat("eigen", quiet=args.quiet):
+        with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():
+            warnings.simplefilter("ignore", AccuracyWarning)
             spec = fn(args.dim, max_degree=kmax, degrees=degrees, **common)
+    spec.rtol = args.rtol
+    miss = miss_message(spec)
+    if miss is not None and args.strict:
+        print(f"spectra: error: {miss}", file=sys.stderr)
+        return 3
     text = {"json": spec.to_json, "csv": spec.to_csv, "table": spec.to_table}[args.format]()
     write_output(text, args.output, args.quiet)
+    if miss is not None:  # never a silent miss, even with --quiet
+        print(f"spectra: warning: {miss}", file=sys.stderr)
     if args.plot:
         spec.plot(args.plot)
         note_written(args.plot, args.quiet)
