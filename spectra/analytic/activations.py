@@ -38,6 +38,7 @@ import numpy as np
 
 from ._activation import INF, Activation
 from .closed_forms import ab_relu, ab_step, closed_forms, leaky_relu, monomial
+from ._symbolic import is_symbolic, symbolic_functions
 from .hermite import builtin_hermite_activation, hermite_activation
 
 __all__ = [
@@ -136,22 +137,34 @@ def get_activation(name, **params) -> Activation:
     raise ValueError(f"activation: unknown name {name!r}; known: {', '.join(available_activations())}")
 
 
-def custom_activation(fn: Callable, derivative: Callable, name: str = "custom", *,
-                      parity: Optional[str] = None) -> Activation:
-    """Wrap a user-supplied smooth activation and its derivative.
+def custom_activation(fn, derivative: Optional[Callable] = None, name: str = "custom", *,
+                      parity: Optional[str] = None, strip: float = 0.5) -> Activation:
+    """Wrap a user-supplied smooth activation: a sympy expression, or a callable and its derivative.
 
-    The dual kernels are computed by a Hermite series (see :mod:`spectra.analytic.hermite`
-    for the stated accuracy).  Kinked functions (relu-like) are integrated poorly by
-    Gauss–Hermite quadrature and should use a closed form instead.
+    * **Symbolic** (a sympy expression in one variable, or a string sympy parses, e.g.
+      ``"x*tanh(log(1 + exp(x)))"`` for mish): the derivative is taken symbolically and both are
+      lambdified to numpy (networks, float64 paths) and to Arb balls, so the spectra reach any
+      ``rtol`` through the Mehler-series duals (:mod:`spectra.analytic._mehler`; verified, not
+      certified). ``strip`` is a lower bound on the half-width of the strip around the real axis
+      where the function is analytic (default 0.5, safe for the usual activations; larger is faster).
+    * **Plain callables** ``fn`` and ``derivative``: float64 Hermite series only (see
+      :mod:`spectra.analytic.hermite` for the stated accuracy); ``precision=<bits>`` is refused.
+
+    Kinked functions (relu-like) are integrated poorly by either series and should use a closed form.
 
     Parameters
     ----------
-    fn, derivative : callable
-        Vectorized numpy functions ``phi(x)``, ``phi'(x)``.
+    fn : sympy expression, str or callable
+        The activation.
+    derivative : callable, optional
+        Its derivative; required for a callable, not allowed for a symbolic activation.
     name : str
         Label used in outputs.
     parity : {None, "odd", "even"}
-        Declare a symmetry so that exactly-zero eigenvalues are reported as 0.
+        Declare a symmetry so that exactly-zero eigenvalues are reported as 0; it is checked
+        numerically (a ValueError when ``fn`` does not have it).
+    strip : float
+        See above (symbolic activations only).
 
     Examples
     --------
@@ -159,17 +172,33 @@ def custom_activation(fn: Callable, derivative: Callable, name: str = "custom", 
     >>> act = custom_activation(np.tanh, lambda x: 1 - np.tanh(x) ** 2, "my_tanh", parity="odd")
     >>> abs(float(act.dual(0.0, 1.0, 1.0))) < 1e-15
     True
+    >>> mish = custom_activation("x*tanh(log(1 + exp(x)))", name="mish")
+    >>> mish.high_precision, round(float(mish(np.array(1.0))), 6)
+    (True, 0.865098)
     """
-    if not callable(fn) or not callable(derivative):
-        raise TypeError("custom_activation: fn and derivative must be callables")
     if parity not in (None, "odd", "even"):
         raise ValueError(f"parity must be None, 'odd' or 'even', got {parity!r}")
-    probe = np.asarray(fn(np.array([-1.0, 0.0, 1.0])), dtype=float)
-    dprobe = np.asarray(derivative(np.array([-1.0, 0.0, 1.0])), dtype=float)
-    if probe.shape != (3,) or dprobe.shape != (3,):
+    mehler = None
+    if is_symbolic(fn):
+        if derivative is not None:
+            raise ValueError("custom_activation: a symbolic activation takes no derivative (it is taken symbolically)")
+        if not (isinstance(strip, (int, float)) and 0 < strip < 100):
+            raise ValueError(f"custom_activation: strip must be a number in (0, 100), got {strip!r}")
+        _, _, fn, derivative, fa, da = symbolic_functions(fn)
+        mehler = (fa, da, float(strip))
+    if not callable(fn) or not callable(derivative):
+        raise TypeError("custom_activation: fn and derivative must be callables (or fn a sympy expression)")
+    x = np.array([-2.5, -1.0, -0.3, 0.0, 0.3, 1.0, 2.5])
+    probe = np.asarray(fn(x), dtype=float)
+    dprobe = np.asarray(derivative(x), dtype=float)
+    if probe.shape != x.shape or dprobe.shape != x.shape:
         raise ValueError("custom_activation: fn and derivative must be elementwise (shape-preserving)")
     if not (np.all(np.isfinite(probe)) and np.all(np.isfinite(dprobe))):
-        raise ValueError("custom_activation: fn or derivative returned non-finite values on [-1, 0, 1]")
+        raise ValueError("custom_activation: fn or derivative returned non-finite values on [-2.5, 2.5]")
+    if parity is not None:
+        sign = -1.0 if parity == "odd" else 1.0
+        if not np.allclose(probe[::-1], sign * probe, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(probe).max())):
+            raise ValueError(f"custom_activation: parity={parity!r} declared but fn(-x) != {'-' if sign < 0 else ''}fn(x)")
     st = {None: (INF, INF), "odd": (INF, -1), "even": (-1, INF)}[parity]
     dst = {None: (INF, INF), "odd": (-1, INF), "even": (INF, -1)}[parity]
-    return hermite_activation(name, fn, derivative, st, dst)
+    return hermite_activation(name, fn, derivative, st, dst, mehler=mehler)
