@@ -32,10 +32,7 @@ import numpy as np
 from .._validation import check_int
 from ..analytic import Spectrum, get_activation, krawtchouk_matrix, mlp_kernel
 from ..analytic.learning_curve import _check_n, _check_nonneg, _check_target
-try:  # the samplers are moving from empirical.data to spectra.domains (issue #10)
-    from ..domains import cube_points, random_cube_polynomial, sample_gaussian, sample_sphere, spherical_harmonic_target
-except ImportError:  # pragma: no cover - before the move
-    from .data import cube_points, random_cube_polynomial, sample_gaussian, sample_sphere, spherical_harmonic_target
+from ..domains import cube_points, random_cube_polynomial, sample_gaussian, sample_sphere, spherical_harmonic_target
 
 __all__ = ["MeasuredCurve", "kernel_regression_curve", "network_regression_curve"]
 
