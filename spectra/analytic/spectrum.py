@@ -184,8 +184,10 @@ class Spectrum(ResultMixin):
             for part in path:
                 node = node.setdefault(part, {})
             node[last] = _unflat(v)
+        with mpmath.workdps(30):  # the 20 written digits come back unchanged
+            exact = [mpmath.mpf(x) for x in obj["exact"]]
         return cls(obj["domain"], int(obj["dim"]), np.array(obj["degrees"], dtype=int), arr("eigenvalues"),
-                   arr("log10_eigenvalues", -np.inf), [mpmath.mpf(x) for x in obj["exact"]],
+                   arr("log10_eigenvalues", -np.inf), exact,
                    [int(m) for m in obj["multiplicities"]], arr("fractional_variance"), arr("rel_error_bound", np.inf),
                    np.array(obj["certified"], dtype=bool), list(obj["method"]), float(obj["trace"]),
                    obj.get("max_learning_rate"), params, extra)
