@@ -83,7 +83,7 @@ class Progress:
                     pass
                 self._bar = tqdm(total=self.total, desc=desc, file=self.stream, leave=True, ncols=min(cols, 120),
                                  nrows=max(rows, 2), mininterval=0.2,
-                                 bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+                                 bar_format="{l_bar}{bar}| {elapsed} elapsed{postfix}")
         if not self.quiet and self._bar is None and _is_terminal(self.stream):
             self.line(f"started, {desc}")
 
@@ -119,9 +119,8 @@ class Progress:
             self._first = (time.perf_counter() - self.t0, self.done)
         if self.quiet:
             return
-        if self._bar is not None:
-            if note:
-                self._bar.set_postfix_str(note, refresh=False)
+        if self._bar is not None:  # the time left is ours (cost-weighted, warm-up left out), not tqdm's
+            self._bar.set_postfix_str(self.left_text() + (f"; {note}" if note else ""), refresh=False)
             self._bar.update(float(cost))
             return
         now = time.perf_counter()
