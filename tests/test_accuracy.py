@@ -29,14 +29,19 @@ def _reference_cases():
     return json.loads(DATA.read_text())["cases"]
 
 
-@pytest.mark.parametrize("case", _reference_cases(), ids=lambda c: f"{c['activation']}-L{c['depth']}-{c['kernel']}-d{c['dim']}")
+@pytest.mark.parametrize("case", [c for c in _reference_cases() if c["activation"] in SMOOTH], ids=lambda c: f"{c['activation']}-L{c['depth']}-{c['kernel']}-d{c['dim']}")
 def test_smooth_cube_matches_independent_reference(case):
-    ref = [mpmath.mpf(x) for x in case["mu"]]
-    ref2 = [mpmath.mpf(x) for x in case["mu_fewer_nodes"]]
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)  # must meet rtol: no warning
         s = cube_spectrum(case["dim"], case["activation"], case["depth"], 2.0, 0.1, case["kernel"])
     assert s.meets_rtol.all() and np.all(s.rel_error_bound <= 1e-12)
+    with mpmath.workdps(50):  # the references have 40 digits: compare them at more than 53 bits
+        _compare(s, case)
+
+
+def _compare(s, case):
+    ref = [mpmath.mpf(x) for x in case["mu"]]
+    ref2 = [mpmath.mpf(x) for x in case["mu_fewer_nodes"]]
     for k in range(case["dim"] + 1):
         if ref[k] == 0:
             continue
@@ -164,3 +169,51 @@ def test_no_silent_miss(act, domain, d, depth, rtol_exp, prec):
     if missed:
         with pytest.raises(AccuracyError):
             fn(max(d, 2), act, depth, 2.0, 0.1, rtol=rtol, precision=prec, strict=True, **kw)
+
+
+MISH = "x*tanh(log(1 + exp(x)))"
+
+
+def _mish_np(x):
+    return x * np.tanh(np.logaddexp(0.0, x))
+
+
+def test_sympy_mish_forward_pass_matches_numpy():
+    from spectra.empirical.network import MLP
+
+    mish = custom_activation(MISH, name="mish")
+    x = np.linspace(-6, 6, 101)
+    assert np.allclose(mish.fn(x), _mish_np(x), rtol=1e-14, atol=1e-15)
+    h = 1e-6
+    assert np.allclose(mish.derivative(x), (_mish_np(x + h) - _mish_np(x - h)) / (2 * h), rtol=1e-7, atol=1e-8)
+    plain = custom_activation(_mish_np, mish.derivative, name="mish")
+    X = np.random.default_rng(0).standard_normal((5, 4))
+    a = MLP(4, 32, depth=2, activation=mish, seed=1).forward(X)[0]
+    b = MLP(4, 32, depth=2, activation=plain, seed=1).forward(X)[0]
+    assert np.allclose(a, b, rtol=1e-13, atol=1e-14)
+    with pytest.raises(ValueError, match="parity"):
+        custom_activation(MISH, parity="odd")
+    with pytest.raises(ValueError, match="one variable"):
+        custom_activation("x*y")
+
+
+def test_sympy_mish_cube_matches_independent_reference():
+    cases = [c for c in _reference_cases() if c["activation"] == "mish"]
+    if not cases:
+        pytest.skip("no mish reference (python tests/data/make_smooth_reference.py mish)")
+    mish = custom_activation(MISH, name="mish")
+    for case in cases:
+        s = cube_spectrum(case["dim"], mish, case["depth"], 2.0, 0.1, case["kernel"])
+        assert np.all(s.rel_error_bound <= 1e-12)
+        with mpmath.workdps(50):
+            _compare(s, case)
+
+
+def test_sphere_smooth_large_dim_meets_rtol_and_agrees_with_float64():
+    for act in ("tanh", "softplus"):
+        s = sphere_spectrum(100, act, 2, 2.0, 0.1, max_degree=30)
+        assert s.meets_rtol.all() and "mehler" in s.method[1]
+        f = sphere_spectrum(100, act, 2, 2.0, 0.1, max_degree=30, precision="float64", rtol=1.0)
+        ok = f.rel_error_bound <= 1e-6
+        assert ok[:3].all()
+        assert np.allclose(s.eigenvalues[ok], f.eigenvalues[ok], rtol=1e-6, atol=0)
