@@ -209,11 +209,12 @@ def test_sympy_mish_cube_matches_independent_reference():
             _compare(s, case)
 
 
+@pytest.mark.slow
 def test_sphere_smooth_large_dim_meets_rtol_and_agrees_with_float64():
     for act in ("tanh", "softplus"):
         s = sphere_spectrum(100, act, 2, 2.0, 0.1, max_degree=30)
         assert s.meets_rtol.all() and "mehler" in s.method[1]
-        f = sphere_spectrum(100, act, 2, 2.0, 0.1, max_degree=30, precision="float64", rtol=1.0)
+        f = sphere_spectrum(100, act, 2, 2.0, 0.1, max_degree=30, precision="float64", rtol=0.5)
         ok = f.rel_error_bound <= 1e-6
         assert ok[:3].all()
         assert np.allclose(s.eigenvalues[ok], f.eigenvalues[ok], rtol=1e-6, atol=0)

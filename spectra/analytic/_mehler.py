@@ -204,17 +204,21 @@ class MehlerDual:
 
         eps = arb(2) ** (-self.target)
         ends, inner = {}, []
+        near = arb(2) ** (-(self.target // 2))
         for n, r in enumerate(rhos):
             for s in (1, -1):
-                if abs(r - s).upper() <= eps:
+                if abs(r - s).upper() <= near:  # at (or within a ball radius of) correlation +-1
                     ends[n] = s
             if n not in ends:
                 inner.append(n)
         out = [None] * len(rhos)
+        if ends:
+            # V(rho) = V(s) + O(|rho - s|) with |dV/drho| <= sum_k k |b_i,k b_j,k|: the sum to the current
+            # K, doubled (a stated allowance; the tail's contribution is not proved)
+            cs = self.coefficients(max(64, len(self._rule.b) - 1 if self._rule else 64))
+            lip = 2 * sum((k * abs(x * y) for k, (x, y) in enumerate(zip(cs[i][0], cs[j][0]))), arb(0)) + 1
         for n, s in ends.items():
-            # |rho - s| <= 2^-prec here; the rho-derivative of the series is bounded by a constant
-            # (sum_k k |b_k b_k|, below 2^20 for the activations here): a stated, not proved, allowance
-            out[n] = self.endpoint(s, i, j) + arb(0, (abs(rhos[n] - s) * (1 << 20)).upper())
+            out[n] = self.endpoint(s, i, j) + arb(0, (abs(rhos[n] - s) * lip).upper())
         if not inner:
             return out
         rmax = max(float(abs(rhos[n]).upper()) for n in inner)
