@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writable, choice_list_type, flatten,
                       list_type, note_written, write_output)
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     res = domain_equivalence(activation=args.activation, depth=args.depth, weight_var=args.weight_var,
                              bias_var=args.bias_var, kernel=args.kernel, max_degree=args.max_degree,
                              dims=flatten(args.dims) or DEFAULT_DIMS, domains=domains)
-    text = res.to_table() if args.format == "table" else json.dumps(res.to_dict(), indent=2)
+    text = res.to_table() if args.format == "table" else res.to_json()  # finite numbers, null and strings only
     write_output(text, args.output, args.quiet)
     if args.plot:
         res.plot(args.plot)
