@@ -30,6 +30,7 @@ import numpy as np
 
 from .._validation import check_int
 from . import _funk_hecke as fh
+from .accuracy import check_accuracy
 from .bases import funk_hecke_rule, sphere_multiplicity
 from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
@@ -155,7 +156,7 @@ def _radial_eigs(blocks):
 
 def gaussian_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: float = 2.0, bias_var: float = 0.0,
                       kernel: str = "ntk", *, degrees=None, max_degree=None, rtol: float = 1e-12,
-                      precision="auto", method: str = "auto", radial_nodes=None) -> Spectrum:
+                      precision="auto", method: str = "auto", radial_nodes=None, strict: bool = False) -> Spectrum:
     r"""Top eigenvalue per degree ``k`` of the MLP CK or NTK under ``x ~ N(0, I_d)``.
 
     Parameters
@@ -164,6 +165,9 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: f
         As in :func:`spectra.analytic.sphere_spectrum` (``dim >= 2``).
     method : {"auto", "homogeneous", "radial"}
         ``"auto"`` uses the exact homogeneous reduction when it applies, else the radial blocks.
+    strict : bool
+        Raise :class:`~spectra.analytic.accuracy.AccuracyError` instead of warning when a bound
+        exceeds ``rtol`` (the radial method's bounds are estimates of about 1e-6 to 1e-10).
     radial_nodes : (int, int), optional
         Sizes ``(M1, M2)`` of the two radial rules (the second is reported, the difference is the
         error estimate).
@@ -186,7 +190,8 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: f
     d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
                                                      rtol, precision, min_dim=2)
     degs = parse_degrees(degrees, max_degree, default_max=20)
-    return _spectrum(kern, d, degs, rtol, precision, method=method, radial_nodes=radial_nodes)
+    spec = _spectrum(kern, d, degs, rtol, precision, method=method, radial_nodes=radial_nodes)
+    return check_accuracy(spec, rtol, strict=strict)
 
 
 def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision, *, method: str = "auto",

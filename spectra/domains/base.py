@@ -85,7 +85,8 @@ class Domain(ABC):
         """Keyword arguments of :func:`spectra.analytic.spectrum.parse_degrees` for this domain."""
         return {"default_max": 20}
 
-    def spectrum(self, kernel, degrees=None, max_degree=None, rtol: float = 1e-12, precision="auto"):
+    def spectrum(self, kernel, degrees=None, max_degree=None, rtol: float = 1e-12, precision="auto", *,
+                 strict: bool = False):
         """Exact eigenvalues of an MLP kernel on this domain, one per degree.
 
         The kernel was validated when it was built; only the call's own options are checked here.
@@ -101,6 +102,8 @@ class Domain(ABC):
             Requested relative accuracy.
         precision : "auto", "float64" or int
             As in :func:`spectra.analytic.cube_spectrum`.
+        strict : bool
+            Raise ``AccuracyError`` instead of emitting an ``AccuracyWarning`` when a bound exceeds ``rtol``.
 
         Returns
         -------
@@ -114,12 +117,15 @@ class Domain(ABC):
         """
         from .._validation import check_rtol
         from ..analytic import MLPKernel
+        from ..analytic.accuracy import check_accuracy
         from ..analytic.spectrum import check_precision, parse_degrees
 
         if not isinstance(kernel, MLPKernel):
             raise TypeError(f"kernel must be a spectra.analytic.MLPKernel, got {type(kernel).__name__}")
         degs = parse_degrees(degrees, max_degree, **self._degree_range())
-        return self._engine()(kernel, self.dim, degs, check_rtol(rtol), check_precision(precision))
+        rtol = check_rtol(rtol)
+        spec = self._engine()(kernel, self.dim, degs, rtol, check_precision(precision))
+        return check_accuracy(spec, rtol, strict=strict)
 
 
 def check_gram_and_points(K, X, *, min_points: int = 2):
