@@ -117,7 +117,9 @@ def main(argv=None):
                    label="Adam, heavy by the reproduction's rule")
         ax.scatter([r["alpha"] for r in gd_inv], [r["test"] for r in gd_inv], marker="s", color="C1", s=18,
                    label="GD, weight bulk invariant")
-        ax.axvline(WELL_BELOW * m0["alpha"], color="gray", ls=":", lw=1)
+        a_thr = WELL_BELOW * m0["alpha"]  # the alpha half of the "heavy" rule (the se margin is per point)
+        ax.axvline(a_thr, color="gray", ls=":", lw=1,
+                   label=rf"heavy-tail threshold: $\alpha$ = {WELL_BELOW:g} $\alpha_{{init}}$ = {a_thr:.2f}")
         ax.axhline(m0["test"], color="C0", ls=":", lw=1.5, label="init (random features)")
         ax.set_xscale("log")
         ax.set_xlabel(r"weight-ESD tail exponent $\alpha$ (CSN, KS $x_{\min}$)")
