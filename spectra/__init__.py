@@ -13,8 +13,8 @@ Subpackages: ``spectra.analytic`` (kernels and exact spectra), ``spectra.domains
 ``spectra.empirical`` (networks, training, measured kernels, metrics), ``spectra.reproductions``
 and ``spectra.cli``. Conventions (NTK parametrization, first-layer covariance
 ``sigma_w^2 <x,y>/d + sigma_b^2``, depth = number of nonlinear layers, cube inputs +-1, sphere
-of radius sqrt(d)) are documented once, in ``docs/conventions.md`` of the repository; that page
-ships with the package as ``spectra/conventions.md`` and :func:`conventions` returns its text.
+of radius sqrt(d)) are documented once, in ``spectra/conventions.md``, which ships with the
+package: :func:`conventions` returns its text.
 
 The names are loaded on first use, so ``import spectra`` costs almost nothing.
 
@@ -50,7 +50,7 @@ __all__ = ["__version__", "conventions", *_NOUNS]
 def conventions() -> str:
     """The conventions page (parametrization, covariances, depth, inputs, eigenvalues, losses) as text.
 
-    Docstrings cite it as ``docs/conventions.md``; it is installed with the package, so this works
+    Docstrings cite it as ``spectra.conventions()``; it is installed with the package, so this works
     without the repository.
 
     Returns

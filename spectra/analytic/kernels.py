@@ -1,6 +1,6 @@
 r"""Infinite-width CK (NNGP) and NTK of a multilayer perceptron.
 
-Conventions (used everywhere in ``spectra``; see ``docs/conventions.md``):
+Conventions (used everywhere in ``spectra``; see ``spectra.conventions()``):
 
 * NTK parametrization; all weights and biases ``N(0, 1)``;
 * first-layer covariance ``Sigma^1(x, y) = weight_var <x, y>/d + bias_var``;
@@ -41,7 +41,7 @@ class MLPKernel:
     r"""The infinite-width CK or NTK of a multilayer perceptron: one immutable, validated object.
 
     Every spectrum, grid and comparison in ``spectra`` takes this object; it is validated once,
-    here, and internal code never re-validates it. Conventions: ``docs/conventions.md``.
+    here, and internal code never re-validates it. Conventions: ``spectra.conventions()``.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ bitmask ``S`` evaluated at row ``i`` is ``(-1)^{popcount(i & S)}`` -- exactly en
 the Sylvester-Hadamard matrix ``H``, which the fast Walsh-Hadamard transform applies in
 ``d 2^d`` additions (:mod:`spectra.domains.walsh`). Every kernel of ``<x, y>/d`` is diagonal in
 the Walsh basis, with eigenvalue ``mu_k`` of multiplicity ``C(d, k)`` on the monomials
-of degree ``k`` (``docs/conventions.md``). Random cube samples are projected onto the degrees by
+of degree ``k`` (``spectra.conventions()``). Random cube samples are projected onto the degrees by
 the Krawtchouk U-statistic (:func:`cube_sample_degree_projections`).
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@ r"""The sphere of radius ``sqrt(d)`` (``||x||^2 = d``) with the uniform measure.
 Degree ``k`` = spherical harmonics of degree ``k``, multiplicity ``N(d, k)``. By the addition
 theorem a kernel ``Phi(<x,y>/d)`` has the Funk-Hecke eigenvalues
 ``lambda_k = E_{x,y}[Phi(<x,y>/d) P_k(<x,y>/d)]`` with the Gegenbauer polynomial ``P_k``
-normalised by ``P_k(1) = 1`` (:mod:`spectra.analytic.bases`; ``docs/conventions.md``), which a
+normalised by ``P_k(1) = 1`` (:mod:`spectra.analytic.bases`; ``spectra.conventions()``), which a
 sample estimates by the U-statistic ``(1/(n(n-1))) sum_{i != j} K_ij P_k(t_ij)``.
 """
 from __future__ import annotations

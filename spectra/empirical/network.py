@@ -1,6 +1,6 @@
 r"""A numpy multilayer perceptron with exactly the analytic conventions.
 
-NTK parametrization (``docs/conventions.md``), all raw parameters ``N(0, 1)``:
+NTK parametrization (``spectra.conventions()``), all raw parameters ``N(0, 1)``:
 
 .. math::
     h^1 = \frac{\sigma_w}{\sqrt d} W^1 x + \sigma_b b^1,\qquad

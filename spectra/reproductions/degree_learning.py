@@ -1,6 +1,6 @@
 """``degree-learning``: fractional variance predicts which depth learns degree-k functions best.
 
-Yang & Salman (arXiv 1907.10599); conventions in ``docs/conventions.md``.
+Yang & Salman (arXiv 1907.10599); conventions in ``spectra.conventions()``.
 ``FV_k = C(d,k) mu_k / sum_i C(d,i) mu_i`` is the fraction of a GP sample's variance in degree
 ``k``; the claim is that the loss of a network trained on a degree-``k`` target falls as
 ``FV_k`` of its kernel rises, and that training all layers (kernel: NTK) beats training the last

@@ -1,6 +1,6 @@
 """``max-lr``: the largest stable learning rate follows from the NTK's top cube eigenvalue.
 
-Yang & Salman (arXiv 1907.10599); the loss and learning-rate convention of ``docs/conventions.md``.
+Yang & Salman (arXiv 1907.10599); the loss and learning-rate convention of ``spectra.conventions()``.
 For full-batch GD on the mean loss ``(1/2n) sum_i (f(x_i) - y_i)^2`` the linearized dynamics
 ``f_{t+1} = f_t - (eta/n) Theta (f_t - y)`` converge iff ``eta < eta* = 2n / lambda_max(Theta)``.
 On the full cube (``n = 2^d``) ``lambda_max(Theta)/n = max_k mu_k`` exactly, with ``mu_k`` the
