@@ -17,6 +17,8 @@ from spectra.empirical.training.run import _ARRAY_FIELDS
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads processes from /proc")
 
+N_SEEDS = 5
+N_RUNS = 4 * N_SEEDS  # the grid's 4 points x seeds
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 
@@ -25,7 +27,7 @@ def _config(tmp_path, name, n_steps, checkpointed=False, **over):
            "base": {"data": {"domain": "cube", "dim": 4, "n": 16}, "net": {"width": 8, "depth": 1},
                     "train": {"n_steps": n_steps, "lr": 0.3, "record": ["loss", "weights"], "n_records": 6,
                               "batch_size": 4, "optimizer": "adam"}},
-           "grid": {"net.width": [8, 16], "train.lr": [0.01, 0.02]}, "seeds": 3}
+           "grid": {"net.width": [8, 16], "train.lr": [0.01, 0.02]}, "seeds": N_SEEDS}
     if checkpointed:
         cfg["base"]["train"]["checkpoint_every"] = 100
     cfg.update(over)
@@ -45,6 +47,10 @@ def _finished_files(folder):
     if not os.path.isdir(folder):
         return set()
     return {f for f in os.listdir(folder) if f.endswith(".npz") and not f.endswith(".checkpoint.npz")}
+
+
+def _checkpoints(folder):
+    return [f for f in os.listdir(folder) if f.endswith(".checkpoint.npz")] if os.path.isdir(folder) else []
 
 
 def _children(pid):
@@ -91,21 +97,27 @@ def test_kill_process_group_eight_times_then_resume_is_identical(tmp_path):
         before = len(_finished_files(out))
         proc = _start(cfg_path)
         try:
-            if i % 2 == 0 and before < 12:  # a moment just after a run has been written
-                t0 = time.monotonic()
-                while len(_finished_files(out)) <= before and time.monotonic() - t0 < 20 and proc.poll() is None:
-                    time.sleep(0.01)
-                time.sleep(rng.uniform(0.0, 0.3))
-            else:  # any moment, start-up and lock included
-                time.sleep(rng.uniform(0.05, 1.5))
+            # kills are timed by the sweep's progress, not by the clock, so that they land mid-sweep on a
+            # fast machine as on a loaded one: just after a run file was written (even i), or while a run
+            # is between two checkpoints (odd i, start-up and lock included when the kill comes early)
+            t0 = time.monotonic()
+            if i % 2 == 0:
+                while len(_finished_files(out)) <= before and time.monotonic() - t0 < 30 and proc.poll() is None:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.05))
+            else:
+                while (not _checkpoints(out) and len(_finished_files(out)) <= before
+                       and time.monotonic() - t0 < 30 and proc.poll() is None):
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.02))
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             proc.wait(timeout=10)
-        partial += 0 < len(_finished_files(out)) < 12
-        resumed += len([f for f in os.listdir(out) if f.endswith(".checkpoint.npz")]) if os.path.isdir(out) else 0
+        partial += 0 < len(_finished_files(out)) < N_RUNS
+        resumed += len(_checkpoints(out))
     print(f"{partial}/8 kills left a partly finished sweep and {resumed} run checkpoint(s) to resume from")
     assert partial >= 2, "the kills should land in the middle of the sweep"
     proc = _start(cfg_path)
@@ -114,7 +126,7 @@ def test_kill_process_group_eight_times_then_resume_is_identical(tmp_path):
     cfg["output_dir"] = str(tmp_path / "reference")
     with ThreadPoolExecutor(1) as ex:
         ref = run_sweep(cfg, executor=ex, progress=False)
-    assert ref.complete and len(ref.executed) == 12
+    assert ref.complete and len(ref.executed) == N_RUNS
     assert not [f for f in os.listdir(out) if f.startswith(".tmp-")]  # dead sweeps' temp files removed
     assert not [f for f in os.listdir(out) if f.endswith(".checkpoint.npz")]  # finished runs drop theirs
     for r in expand_config(cfg):
