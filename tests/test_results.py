@@ -345,3 +345,14 @@ def test_reproduce_in_a_clean_clone_leaves_git_status_clean(tmp_path):
     status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
     assert status == ""
     assert (tmp_path / "cache" / "spectra" / "figures" / "max-lr.png").is_file()
+
+
+def test_table_prints_multiplicities_beyond_float64():
+    # C(1030, 515) > 1e308: the table writes it from its digits (it used to raise OverflowError)
+    import math
+
+    from spectra.analytic import cube_spectrum
+
+    s = cube_spectrum(1030, "relu", 2, degrees=[0, 515])
+    line = s.to_table().splitlines()[-1]
+    assert "2.8596e+308" in line and math.comb(1030, 515) > 10**308

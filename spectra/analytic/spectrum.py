@@ -212,7 +212,7 @@ class Spectrum(ResultMixin):
         lines.append(f"{'k':>5} {'eigenvalue':>24} {'log10':>12} {'multiplicity':>14} {'frac.var.':>11} {'rel.err<=':>9}  method")
         for i, k in enumerate(self.degrees):
             mult = int(self.multiplicities[i])
-            ms = f"{mult}" if mult < 10**13 else f"{mult:.4e}"
+            ms = f"{mult}" if mult < 10**13 else _big_int(mult)
             lines.append(
                 f"{int(k):>5} {_fmt_mp(self.exact[i]):>24} {self.log10_eigenvalues[i]:>12.6f} {ms:>14} "
                 f"{self.fractional_variance[i]:>11.4e} {self.rel_error_bound[i]:>9.1e}  {self.method[i]}"
@@ -316,6 +316,16 @@ def result_columns(n: int, *, exact_default=0):
 
     zero = mpmath.mpf(0) if exact_default == 0 else exact_default
     return (np.zeros(n), np.full(n, -np.inf), [zero] * n, np.zeros(n), np.zeros(n, dtype=bool), ["zero"] * n)
+
+
+def _big_int(m: int) -> str:
+    """``m`` in scientific notation from its digits (exact ints beyond float64 do not overflow)."""
+    e = len(str(m)) - 1
+    q = (m + 5 * 10 ** (e - 5)) // 10 ** (e - 4)  # five significant digits, rounded half up
+    if q >= 10**5:  # the rounding carried into a new digit
+        q, e = q // 10, e + 1
+    digits = str(q)
+    return f"{digits[0]}.{digits[1:]}e+{e:02d}"
 
 
 def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=1):
