@@ -186,3 +186,19 @@ def test_plot_path_checked_too(tmp_path, capsys):
 def test_os_errors_are_one_line(tmp_path, capsys):
     _fails(capsys, ["sweep", str(tmp_path / "missing.json")], "missing.json")
     _fails(capsys, ["sweep", str(tmp_path)], str(tmp_path))  # a folder as the config: IsADirectoryError
+
+
+@pytest.mark.parametrize("exc, code", [(OverflowError("int too large to convert to float"), 2),
+                                       (ZeroDivisionError("division by zero"), 2)])
+def test_arithmetic_errors_are_one_line_not_a_traceback(monkeypatch, capsys, exc, code):
+    import spectra.cli.eigen as eigen
+
+    def boom(args):
+        raise exc
+
+    monkeypatch.setattr(eigen, "run", boom)
+    from spectra.cli import main
+
+    assert main(["eigen", "--dim", "4"]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("spectra: error: ") and type(exc).__name__ in err[0]

@@ -75,6 +75,14 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early (before OSError: a subclass)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except ArithmeticError as exc:  # a computation that cannot be carried out (overflow, precision cap, ...)
+        from ..analytic.accuracy import AccuracyError
+
+        msg = str(exc).splitlines()[0] if str(exc) else "no message"
+        if isinstance(exc, AccuracyError):
+            print(f"spectra: error: {msg}", file=sys.stderr)
+            return 3
+        return _error(f"{type(exc).__name__}: {msg}")
     except OSError as exc:  # unwritable output, missing config, unreachable scheduler, ...
         reason = exc.strerror or (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return _error(f"{exc.filename}: {reason}" if exc.filename is not None else reason)
