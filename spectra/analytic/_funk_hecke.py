@@ -100,7 +100,7 @@ def project(d: int, K: int, N: int, a: float, prec: int, values) -> list:
     return out if many else out[0]
 
 
-def sphere_balls(kern, d, K, check, rtol, fixed_prec=None, start_prec=None):
+def sphere_balls(kern, d, K, check, rtol, fixed_prec=None):
     """Balls and error bounds for lambda_0..K; ``check`` = degrees whose accuracy must reach rtol.
 
     Returns (lam2 balls, abs error bounds (arb), trace ball, prec, N1, N2, a).
@@ -108,8 +108,6 @@ def sphere_balls(kern, d, K, check, rtol, fixed_prec=None, start_prec=None):
     from flint import arb
 
     prec = int(fixed_prec) if fixed_prec is not None else 64 + int(-math.log2(rtol)) + 32
-    if fixed_prec is None and start_prec is not None:  # a float-level estimate (Mehler duals: each pass is costly)
-        prec = max(prec, (int(start_prec) + 31) // 32 * 32)
     N_floor = 0
     for _ in range(16):
         a = half_width(d, prec)

@@ -126,27 +126,6 @@ def _mehler_reach(kern: MLPKernel, d: int, rtol: float) -> bool:
     return (kern.weight_var * math.sin(a) + kern.bias_var) / q <= 0.97
 
 
-def _start_precision(kern: MLPKernel, d: int, K: int, check, rtol: float) -> int:
-    """Bits for the Arb rule from the float64 eigenvalues: log2(Phi(1)/lambda_min) + target + guard.
-
-    Degrees below the float64 tolerance are extrapolated from the last reliable ones (log-linear).
-    """
-    a = fh.half_width(d, 60)
-    lam = np.abs(float_lambdas(kern, d, K, fh.node_count(d, K, a, 60), a))
-    phi1 = abs(kern.diagonal())
-    floor = 1e-13 * phi1
-    logs = np.log2(np.maximum(lam, 1e-300))
-    good = [k for k in check if lam[k] > 1e3 * floor]
-    slope = 0.0
-    if len(good) >= 2:
-        slope = min(0.0, (logs[good[-1]] - logs[good[0]]) / max(good[-1] - good[0], 1))
-    need = 0.0
-    for k in check:
-        lg = logs[k] if lam[k] > 1e3 * floor else (logs[good[-1]] + slope * (k - good[-1]) if good else math.log2(floor))
-        need = max(need, math.log2(phi1) - lg)
-    return int(need - math.log2(rtol) + 56)
-
-
 def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision) -> Spectrum:
     """:func:`sphere_spectrum` for validated inputs (the engine behind ``Sphere(d).spectrum(kernel)``)."""
     K = int(max(degs.max(), 1))
@@ -182,8 +161,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     else:
         check = [k for k in sorted(set(int(k) for k in degs) | {0, 1}) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
-        start = None  # _start_precision over-estimates (288 bits instead of 192 at d=100, K=30): not used yet
-        balls, errs, trace_ball, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed, start)
+        balls, errs, trace_ball, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)
         lam_all = [arb_to_mpf(b) for b in balls]
         trace = float(arb_to_mpf(trace_ball))
         meth = f"arb-gl {N1}/{N2} @{prec}" if kern.exact else f"arb-gl-mehler {N1}/{N2} @{prec}"
