@@ -34,12 +34,11 @@ def _timeit(fn, repeat=1):
 
 def jacobian_ntk(net, X):
     """Baseline: materialize every per-example gradient (n x n_params), then J J^T."""
-    A, D = net._layer_signals(X, [0])
+    A, D = net.layer_signals(X, [0])
     D = D[0]
     n = X.shape[0]
     blocks = []
-    for l in range(net.depth + 1):
-        ws, bs = net._w_scale[l], net._b_scale[l]
+    for l, (ws, bs) in enumerate(net.layer_scales):
         delta = np.ones((n, 1)) if D[l] is None else D[l]
         blocks.append((ws * delta[:, :, None] * A[l][:, None, :]).reshape(n, -1))
         blocks.append(bs * delta)
