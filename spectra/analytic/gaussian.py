@@ -35,7 +35,8 @@ from .bases import funk_hecke_rule, sphere_multiplicity
 from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
 from .sphere import _spectrum as _sphere_spectrum
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
+from .spectrum import (DEFAULT_MAX_DEGREE, Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees,
+                       result_columns)
 
 __all__ = ["gaussian_spectrum", "radial_rule", "homogeneity_degree"]
 
@@ -189,7 +190,7 @@ def gaussian_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: f
     """
     d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel,
                                                      rtol, precision, min_dim=2)
-    degs = parse_degrees(degrees, max_degree, default_max=20)
+    degs = parse_degrees(degrees, max_degree, default_max=DEFAULT_MAX_DEGREE)
     spec = _spectrum(kern, d, degs, rtol, precision, method=method, radial_nodes=radial_nodes)
     return check_accuracy(spec, rtol, strict=strict)
 

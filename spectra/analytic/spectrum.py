@@ -349,6 +349,10 @@ def check_precision(precision):
     return precision
 
 
+#: Highest degree computed on the sphere and for Gaussian inputs (infinitely many degrees) unless asked.
+DEFAULT_MAX_DEGREE = 20
+
+
 def parse_degrees(degrees, max_degree, *, maximum=None, default_max=None) -> np.ndarray:
     """The degrees to compute: ``degrees`` if given, else ``0..max_degree``, else ``0..default_max``.
 

@@ -47,12 +47,11 @@ from .cube import float64_tolerance
 from .accuracy import check_accuracy
 from .kernels import MLPKernel
 from .precision import arb_log10, arb_to_mpf
-from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
+from .spectrum import (DEFAULT_MAX_DEGREE, Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees,
+                       result_columns)
 
 __all__ = ["sphere_spectrum", "sphere_multiplicity"]
 
-#: Default highest degree when neither ``max_degree`` nor ``degrees`` is given.
-DEFAULT_MAX_DEGREE = 20
 
 
 def float_lambdas(kern: MLPKernel, d: int, K: int, N: int, a: float) -> np.ndarray:

@@ -10,9 +10,6 @@ from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writabl
 
 __all__ = ["register", "run"]
 
-# sphere and Gaussian spectra have infinitely many degrees: this many unless asked otherwise
-_DEFAULT_MAX_DEGREE = 20
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -28,7 +25,8 @@ def register(sub) -> None:
                    help=f"degrees to compute, {LIST_HELP} (e.g. 0,1,5:10:6; space-separated also accepted); "
                         "default: all on the cube, 0..--max-degree elsewhere")
     p.add_argument("--max-degree", type=int, default=None,
-                   help=f"degrees 0..K (default: all d+1 on the cube, {_DEFAULT_MAX_DEGREE} on sphere/gaussian)")
+                   help="degrees 0..K (default: all d+1 on the cube; on sphere/gaussian the library default, "
+                        "spectra.analytic.spectrum.DEFAULT_MAX_DEGREE = 20)")
     p.add_argument("--rtol", type=float, default=1e-12, help="target relative accuracy (default 1e-12)")
     p.add_argument("--precision", default="auto", help="auto, float64, or a number of bits")
     p.add_argument("--strict", action="store_true",
@@ -59,22 +57,13 @@ def run(args: argparse.Namespace) -> int:
     degrees = flatten(args.degrees)
     common = dict(activation=args.activation, depth=args.depth, weight_var=args.weight_var,
                   bias_var=args.bias_var, kernel=args.kernel, rtol=args.rtol, precision=_precision(args.precision))
-    if args.domain == "cube":
-        if args.max_degree is not None and degrees is None:
-            if args.max_degree < 0 or args.max_degree > args.dim:
-                raise ValueError(f"--max-degree must be in [0, dim={args.dim}], got {args.max_degree}")
-            degrees = list(range(args.max_degree + 1))
-        with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():  # a large d can take minutes
-            warnings.simplefilter("ignore", AccuracyWarning)  # reported below as one stderr line
-            spec = analytic.cube_spectrum(args.dim, degrees=degrees, **common)
-    else:
-        fn = getattr(analytic, f"{args.domain}_spectrum", None)
-        if fn is None:
-            raise ValueError(f"--domain {args.domain} is not available in this installation")
-        kmax = _DEFAULT_MAX_DEGREE if args.max_degree is None else args.max_degree
-        with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():
-            warnings.simplefilter("ignore", AccuracyWarning)
-            spec = fn(args.dim, max_degree=kmax, degrees=degrees, **common)
+    fn = getattr(analytic, f"{args.domain}_spectrum", None)
+    if fn is None:
+        raise ValueError(f"--domain {args.domain} is not available in this installation")
+    # the library's own degree rules: every degree on the cube, 0..DEFAULT_MAX_DEGREE elsewhere
+    with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():  # a large d can take minutes
+        warnings.simplefilter("ignore", AccuracyWarning)  # reported below as one stderr line
+        spec = fn(args.dim, degrees=degrees, max_degree=args.max_degree, **common)
     spec.rtol = args.rtol
     miss = miss_message(spec)
     if miss is not None and args.strict:

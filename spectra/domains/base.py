@@ -83,7 +83,9 @@ class Domain(ABC):
 
     def _degree_range(self) -> dict:
         """Keyword arguments of :func:`spectra.analytic.spectrum.parse_degrees` for this domain."""
-        return {"default_max": 20}
+        from ..analytic.spectrum import DEFAULT_MAX_DEGREE
+
+        return {"default_max": DEFAULT_MAX_DEGREE}
 
     def spectrum(self, kernel, degrees=None, max_degree=None, rtol: float = 1e-12, precision="auto", *,
                  strict: bool = False):
