@@ -26,4 +26,6 @@ __all__ = [
     "cube_spectrum", "cube_spectrum_grid", "CubeGrid", "load_cube_grid", "sphere_spectrum", "gaussian_spectrum",
     # high-dimensional equivalence
     "domain_equivalence", "kernel_taylor_derivatives", "EquivalenceResult",
+    # learning curves from the spectra
+    "learning_curve", "LearningCurve", "half_learned_n", "degree_learning_ranking",
 ]

@@ -37,7 +37,6 @@ stated tolerance (``method == "float64"``).  Eigenvalues that vanish by symmetry
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 

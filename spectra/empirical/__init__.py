@@ -37,4 +37,5 @@ __all__: list = [
     "kernel_alignment", "alignment_curve", "top_k_energy", "energy_curve", "degree_spectrum",
     "sharpness", "sharpness_curve", "kernel_specialization_matrix", "relative_kernel_change",
     "run_sweep", "load_sweep",
+    "kernel_regression_curve", "network_regression_curve", "MeasuredCurve",
 ]
