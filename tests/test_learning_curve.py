@@ -127,9 +127,13 @@ def test_result_object(cube12):
     lc = learning_curve(cube12[("erf", "ck")], {2: 1.0}, [10, 100], noise=0.1, ridge=1e-2)
     r = repr(lc)
     assert r.startswith("LearningCurve(ck erf L=2 on cube d=12") and len(r) < 200
-    d = json.loads(json.dumps(lc.to_dict()))
-    assert d["n"] == [10, 100] and len(d["learnability"]) == 2 and len(d["learnability"][0]) == 13
+    d = json.loads(lc.to_json())
+    # one flat table: a list per column (one value per n), learnability_k per degree, scalars beside
+    assert d["format"] == "spectra.learning_curve" and d["n"] == [10, 100]
+    assert [k for k in d if k.startswith("learnability_")] == [f"learnability_{k}" for k in range(13)]
+    assert d["learnability_2"] == [float(x) for x in lc.learnability[:, 2]]
     assert d["test_mse_noisy"][0] == pytest.approx(d["test_mse"][0] + 0.1)
+    assert d["target_power"] == "2:1.0" and d["half_learned_n_2"] == float(lc.half_learned_n[2])
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -262,15 +266,17 @@ def test_cli_scale_d4096(tmp_path, capsys):
                  "1:0.5,3:0.5", "--noise", "0.01", "--format", "json", "-o", str(out), "--quiet"]) == 0
     assert time.perf_counter() - t <= 30
     d = json.loads(out.read_text())
-    for key in ("n", "test_mse", "test_mse_noisy", "train_mse", "kappa", "learnability", "half_learned_n",
-                "domain", "dim", "activation", "depth", "weight_var", "bias_var", "kernel", "target_power",
-                "noise", "ridge"):
+    for key in ("n", "test_mse", "test_mse_noisy", "train_mse", "kappa", "learnability_0", "learnability_4096",
+                "half_learned_n_3", "log10_half_learned_n_4096", "domain", "dim", "activation", "depth",
+                "weight_var", "bias_var", "kernel", "target_power", "noise", "ridge"):
         assert key in d
     assert len(d["n"]) == 30 and d["n"][0] == 10 and d["n"][-1] == 10**12
-    assert len(d["learnability"]) == 30 and len(d["learnability"][0]) == 4097
+    assert sum(k.startswith("learnability_") for k in d) == 4097 and len(d["learnability_4096"]) == 30
     for key in ("test_mse", "test_mse_noisy", "train_mse", "kappa"):
         assert all(isinstance(x, float) and math.isfinite(x) and x >= 0 for x in d[key])
-    assert all(x is None or math.isfinite(x) for x in d["half_learned_n"])
+    half = [d[f"half_learned_n_{k}"] for k in range(4097)]
+    assert all(x is None or math.isfinite(x) for x in half) and None in half  # beyond float64: only log10
+    assert all(math.isfinite(d[f"log10_half_learned_n_{k}"]) for k in range(4097))
 
 
 def test_cli_measure_and_formats(tmp_path, capsys):
@@ -280,7 +286,7 @@ def test_cli_measure_and_formats(tmp_path, capsys):
     d = json.loads(out.read_text())
     assert len(d["measured_test_mse"]) == 2 and len(d["measured_se"]) == 2
     assert main(["learning-curve", "--dim", "10", "--n", "10:1000:3", "--ridge", "1e-3", "--format", "csv"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    lines = [x for x in capsys.readouterr().out.strip().splitlines() if not x.startswith("# ")]
     assert lines[0].startswith("n,kappa") and [r.split(",")[0] for r in lines[1:]] == ["10", "100", "1000"]
 
 

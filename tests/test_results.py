@@ -15,6 +15,10 @@ import pytest
 from spectra.analytic import (CubeGrid, EquivalenceResult, Spectrum, cube_spectrum, cube_spectrum_grid,
                               domain_equivalence, gaussian_spectrum, load_cube_grid, sphere_spectrum)
 from spectra.domains import Cube, DegreeSpectrum, Sphere
+from spectra._results import jsonable
+from spectra.analytic import learning_curve
+from spectra.empirical import MLP, train
+from spectra.empirical.sweep import SweepReport
 from spectra.empirical.validate import ValidationResult, validate_spectra
 from spectra.reproductions.common import Claim, ReproductionResult
 
@@ -59,7 +63,52 @@ def results_1024():
                                              max_degree=2),
         "ReproductionResult": ReproductionResult("demo", claims, {"fast": True, "sizes": list(range(500))},
                                                  None, 1.5),
+        "LearningCurve": learning_curve(cube_spectrum(d, "relu", 2), {1: 0.5, 3: 0.5}, [10, 1e3, 1e6, 1e9, 1e12],
+                                        noise=0.01),
+        "TrainingRun": train(MLP(d, 8, depth=1, seed=0), X[:16], X[:16, 0] * np.sqrt(1.0), n_steps=30, lr=0.1,
+                             record_steps=range(0, 31, 3)),
+        "SweepReport": SweepReport("sweep_out", 300, skipped=[f"run{i:03d}" for i in range(100)],
+                                   executed=[f"run{i:03d}" for i in range(100, 290)],
+                                   failed={f"run{i:03d}": "boom" * 50 for i in range(290, 295)},
+                                   not_started=[f"run{i:03d}" for i in range(295, 300)],
+                                   summaries={f"run{i:03d}": {"final_loss": 1.0 / i} for i in range(100, 290)},
+                                   rerun={"run100": "foreign file"}),
     }
+
+
+ALL_TYPES = ["Spectrum cube", "Spectrum sphere", "Spectrum gaussian", "CubeGrid", "EquivalenceResult",
+             "DegreeSpectrum", "ValidationResult", "ReproductionResult", "LearningCurve", "TrainingRun",
+             "SweepReport"]
+
+
+@pytest.mark.parametrize("name", ALL_TYPES)
+def test_every_result_type_has_the_whole_interface(results_1024, tmp_path, name):
+    """#13 item 1: short repr, table str, HTML, to_dict, to_dataframe, save/load (foreign files refused), plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = results_1024[name]
+    assert len(repr(r)) < 1000
+    assert str(r) == r.to_table() and len(str(r).splitlines()) >= 2
+    html = r._repr_html_()
+    assert html.startswith("<div>") and "</div>" in html and len(html) < 20_000
+    json.dumps(jsonable(r.to_dict()), allow_nan=False)
+    df = r.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and len(df) >= 1
+    suffix = ".npz" if name in ("CubeGrid", "TrainingRun") else ".json"
+    written = r.save(tmp_path / ("r" + suffix))
+    back = type(r).load(written or tmp_path / ("r" + suffix))
+    assert repr(back) == repr(r)
+    bad = tmp_path / ("foreign" + suffix)
+    bad.write_text("this is not a spectra file")
+    with pytest.raises(ValueError, match="foreign"):
+        type(r).load(bad)
+    ax = r.plot()
+    axes = np.ravel(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+    assert all(isinstance(a, matplotlib.axes.Axes) for a in axes)
+    plt.close("all")
 
 
 @pytest.mark.parametrize("name", ["Spectrum cube", "Spectrum sphere", "Spectrum gaussian", "CubeGrid",
@@ -161,6 +210,25 @@ def test_pandas_reads_eigen_json_and_csv(tmp_path, args):
     assert "certified" in dc.columns
     head = [line for line in cs.read_text().splitlines() if line.startswith("# ")]
     assert any(line.startswith("# activation: ") for line in head) and any("# format: " in h for h in head)
+
+
+def test_pandas_reads_learning_curve_json_and_csv(tmp_path):
+    common = ("learning-curve", "--dim", "128", "--n", "10:1e9:9", "--target-power", "1:0.5,3:0.5", "--ridge", "1e-3",
+              "--quiet")
+    js, cs = tmp_path / "lc.json", tmp_path / "lc.csv"
+    run(*common, "--format", "json", "-o", str(js))
+    run(*common, "--format", "csv", "-o", str(cs))
+    strict_json(js.read_text())
+    dj, dc = pd.read_json(js), pd.read_csv(cs, comment="#")
+    assert len(dj) == len(dc) == 9
+    for df in (dj, dc):
+        numeric = [c for c in df.columns if c not in ("format", "domain", "activation", "kernel", "parametrization",
+                                                     "target_power")]
+        bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(df[c])]
+        assert not bad, bad
+        assert {"n", "kappa", "test_mse", "learnability_0", "learnability_128"} <= set(df.columns)
+    assert dj["half_learned_n_3"].iloc[0] == pytest.approx(dj["half_learned_n_3"].iloc[-1])
+    assert np.allclose(dj["test_mse"], dc["test_mse"], rtol=1e-12, atol=0)  # pandas ujson parses to ~1e-13
 
 
 def test_pandas_reads_validate_json_and_csv(tmp_path):

@@ -38,101 +38,17 @@ missing degrees dropped; the true value lies in between.  ``truncation_bound = M
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validation import check_finite_array
 from ._kappa import _Modes, _lse, _log_half_sums, _modes, _solve_log_kappa
+from .learning_curve_result import LearningCurve
 from .spectrum import Spectrum
 
 __all__ = ["LearningCurve", "learning_curve", "half_learned_n", "degree_learning_ranking"]
 
 _LN10 = math.log(10.0)
-
-
-@dataclass(frozen=True)
-class LearningCurve:
-    """Predicted learning curve of kernel ridge regression (see the module docstring).
-
-    Attributes (``T`` sample sizes, ``m`` degrees)
-    ----------------------------------------------
-    n : ndarray (T,)
-        Sample sizes.
-    degrees : ndarray of int (m,)
-    kappa, kappa_lower : ndarray (T,)
-        Effective regularization with the missing mass counted as ridge / dropped.
-    log10_kappa : ndarray (T,)
-        ``log10 kappa`` (``kappa`` itself may underflow at ridge 0).
-    learnability : ndarray (T, m)
-        ``L_k = mu_k / (mu_k + kappa)`` (0 for a zero eigenvalue).
-    overfitting : ndarray (T,)
-        ``E_0``.
-    test_mse, test_mse_noisy, train_mse : ndarray (T,)
-    half_learned_n : ndarray (m,)
-        ``n`` at which ``kappa = mu_k``; ``inf`` for a zero eigenvalue or beyond float64.
-    log10_half_learned_n : ndarray (m,)
-    target_power : dict {degree: p_k}
-    noise, ridge : float
-        ``sigma^2`` and ``delta``.
-    truncation_bound : float
-        Mass ``M = Phi(1) - sum_k N_k mu_k`` of the degrees not in the spectrum (0 when complete).
-    spectrum_info : dict
-        Domain, dimension and kernel hyperparameters of the spectrum.
-    """
-
-    n: np.ndarray
-    degrees: np.ndarray
-    kappa: np.ndarray
-    kappa_lower: np.ndarray
-    log10_kappa: np.ndarray
-    learnability: np.ndarray
-    overfitting: np.ndarray
-    test_mse: np.ndarray
-    test_mse_noisy: np.ndarray
-    train_mse: np.ndarray
-    half_learned_n: np.ndarray
-    log10_half_learned_n: np.ndarray
-    target_power: dict
-    noise: float
-    ridge: float
-    truncation_bound: float
-    spectrum_info: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.n)
-
-    def __repr__(self) -> str:
-        s = self.spectrum_info
-        ns = f"n={_num(self.n[0])}" if len(self.n) == 1 else f"{len(self.n)} sample sizes {_num(self.n[0])}..{_num(self.n[-1])}"
-        return (f"LearningCurve({s.get('kernel', '?')} {s.get('activation', '?')} L={s.get('depth', '?')} on "
-                f"{s.get('domain', '?')} d={s.get('dim', '?')}, {ns}, noise={self.noise:g}, ridge={self.ridge:g}, "
-                f"test_mse={_num(self.test_mse[-1])} at the largest n)")
-
-    def to_dict(self) -> dict:
-        """JSON-ready dictionary: the inputs echoed, then one entry per output (lists per ``n``)."""
-        out = dict(self.spectrum_info)
-        out.update(target_power={str(k): float(v) for k, v in self.target_power.items()}, noise=self.noise,
-                   ridge=self.ridge, degrees=[int(k) for k in self.degrees],
-                   n=[int(x) if float(x).is_integer() and x < 2**63 else float(x) for x in self.n])
-        for key in ("test_mse", "test_mse_noisy", "train_mse", "kappa", "kappa_lower", "log10_kappa", "overfitting"):
-            out[key] = [_json_float(x) for x in getattr(self, key)]
-        out["learnability"] = [[_json_float(x) for x in row] for row in self.learnability]
-        out["half_learned_n"] = [_json_float(x) for x in self.half_learned_n]
-        out["log10_half_learned_n"] = [_json_float(x) for x in self.log10_half_learned_n]
-        out["truncation_bound"] = float(self.truncation_bound)
-        return out
-
-
-def _num(x) -> str:
-    return f"{float(x):.4g}"
-
-
-def _json_float(x):
-    x = float(x)
-    if math.isnan(x) or math.isinf(x):
-        return None  # JSON has no inf; the log10 columns carry the magnitude
-    return x
 
 
 # ----------------------------------------------------------------------------- validation

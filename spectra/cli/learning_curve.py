@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
@@ -163,78 +162,24 @@ def _measure(args, spec, target, ns):
     return mean, se
 
 
-def _table(lc, target, mean, se) -> str:
-    s = lc.spectrum_info
-    degs = sorted(target)
-    idx = [int(np.flatnonzero(lc.degrees == k)[0]) for k in degs]
-    lines = [f"learning curve: {str(s.get('kernel', '')).upper()} {s.get('activation')} depth={s.get('depth')} "
-             f"weight_var={s.get('weight_var')} bias_var={s.get('bias_var')} on the {s['domain']} d={s['dim']}",
-             f"target power {', '.join(f'{k}:{target[k]:g}' for k in degs)}; noise={lc.noise:g}; ridge={lc.ridge:g}; "
-             f"truncation bound (missing trace mass) = {lc.truncation_bound:.3g}"]
-    head = f"{'n':>14} {'kappa':>11} {'test_mse':>11} {'noisy':>11} {'train_mse':>11} {'E0':>9}"
-    if mean is not None:
-        head += f" {'measured':>11} {'+-se':>9}"
-    head += "".join(f" {'L_' + str(k):>8}" for k in degs)
-    lines.append(head)
-    for i, n in enumerate(lc.n):
-        kap = f"{lc.kappa[i]:11.4e}" if lc.kappa[i] > 0 else f"{'1e%.1f' % lc.log10_kappa[i]:>11}"
-        row = (f"{int(n):>14} {kap} {lc.test_mse[i]:11.4e} {lc.test_mse_noisy[i]:11.4e} "
-               f"{lc.train_mse[i]:11.4e} {lc.overfitting[i]:9.4g}")
-        if mean is not None:
-            row += f" {mean[i]:11.4e} {se[i]:9.2e}" if np.isfinite(mean[i]) else f" {'-':>11} {'-':>9}"
-        row += "".join(f" {lc.learnability[i, j]:8.4f}" for j in idx)
-        lines.append(row)
-    halves = ", ".join(f"k={k}: " + (f"{lc.half_learned_n[j]:.4g}" if np.isfinite(lc.half_learned_n[j]) else
-                                     (f"1e{lc.log10_half_learned_n[j]:.2f}" if np.isfinite(lc.log10_half_learned_n[j])
-                                      else "never (mu_k = 0)")) for k, j in zip(degs, idx))
-    lines.append(f"half-learned n (kappa = mu_k): {halves}")
-    return "\n".join(lines)
-
-
-def _csv(lc, target, mean, se) -> str:
-    degs = sorted(target)
-    idx = [int(np.flatnonzero(lc.degrees == k)[0]) for k in degs]
-    head = "n,kappa,log10_kappa,test_mse,test_mse_noisy,train_mse,overfitting"
-    if mean is not None:
-        head += ",measured_test_mse,measured_se"
-    head += "".join(f",learnability_{k}" for k in degs)
-    rows = [head]
-    for i, n in enumerate(lc.n):
-        r = (f"{int(n)},{lc.kappa[i]:.17g},{lc.log10_kappa[i]:.17g},{lc.test_mse[i]:.17g},{lc.test_mse_noisy[i]:.17g},"
-             f"{lc.train_mse[i]:.17g},{lc.overfitting[i]:.17g}")
-        if mean is not None:
-            r += "".join("," + (f"{v:.17g}" if np.isfinite(v) else "") for v in (mean[i], se[i]))
-        r += "".join(f",{lc.learnability[i, j]:.17g}" for j in idx)
-        rows.append(r)
-    return "\n".join(rows)
-
-
-def _plot(path, spec, lc, target, mean, se) -> None:
+def _plot(path, spec, lc) -> None:
     from .._plotting import plt_or_raise
     from ..analytic import learning_curve
 
     plt = plt_or_raise()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    dense = np.geomspace(lc.n[0], lc.n[-1], 300) if lc.n[-1] > lc.n[0] else lc.n
-    curve = learning_curve(spec, target, dense, noise=lc.noise, ridge=lc.ridge)   # smooth line between the n
-    ax.loglog(dense, curve.test_mse, "-", lw=1.8, label="theory: test_mse")
-    ax.plot(lc.n, lc.test_mse, ".", color="C0", ms=4)
-    if mean is not None:
-        ok = np.isfinite(mean)
-        ax.errorbar(lc.n[ok], mean[ok], yerr=se[ok], fmt="o", ms=3, capsize=2, label="kernel regression (mean +- s.e.)")
-    for k in sorted(target):
-        j = int(np.flatnonzero(lc.degrees == k)[0])
-        h = lc.half_learned_n[j]
-        if np.isfinite(h) and lc.n[0] <= h <= lc.n[-1]:
-            ax.axvline(h, color="gray", ls=":", lw=1)
-            ax.text(h, ax.get_ylim()[1], f" k={k}", rotation=90, va="top", ha="right", fontsize=8, color="gray")
-    s = lc.spectrum_info
-    ax.set_xlabel("number of samples n")
-    ax.set_ylabel(r"test error $E_x(\hat f - f^*)^2$")
-    ax.set_title(f"{str(s.get('kernel', '')).upper()} {s.get('activation')} L={s.get('depth')} on the "
-                 f"{s['domain']} d={s['dim']}; noise={lc.noise:g}, ridge={lc.ridge:g}", fontsize=9)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    if lc.n[-1] > lc.n[0]:  # a smooth theory line between the requested n, with the requested n as points
+        dense = learning_curve(spec, lc.target_power, np.geomspace(lc.n[0], lc.n[-1], 300), noise=lc.noise,
+                               ridge=lc.ridge)
+        dense.plot(ax=ax)
+        ax.plot(lc.n, lc.test_mse, ".", color="C0", ms=4)
+        if lc.measured_test_mse is not None:
+            ok = np.isfinite(lc.measured_test_mse)
+            ax.errorbar(lc.n[ok], lc.measured_test_mse[ok], yerr=lc.measured_se[ok], fmt="o", ms=3, capsize=2,
+                        color="C1", label="kernel regression (mean +- s.e.)")
+            ax.legend(fontsize=8)
+    else:
+        lc.plot(ax=ax)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -250,23 +195,11 @@ def run(args: argparse.Namespace) -> int:
     top = _check(args, target, ns)
     spec = _spectrum(args, top)
     lc = learning_curve(spec, target, ns.astype(float), noise=args.noise, ridge=args.ridge)
-    mean = se = None
     if args.measure is not None:
-        mean, se = _measure(args, spec, target, ns)
-    if args.format == "json":
-        d = lc.to_dict()
-        d["n"] = [int(x) for x in ns]
-        if mean is not None:
-            d["measure_trials"] = int(args.measure)
-            d["measured_test_mse"] = [float(x) if np.isfinite(x) else None for x in mean]
-            d["measured_se"] = [float(x) if np.isfinite(x) else None for x in se]
-        text = json.dumps(d, indent=1)
-    elif args.format == "csv":
-        text = _csv(lc, target, mean, se)
-    else:
-        text = _table(lc, target, mean, se)
+        lc = lc.with_measurement(*_measure(args, spec, target, ns))
+    text = {"json": lc.to_json, "csv": lc.to_csv, "table": lc.to_table}[args.format]()
     write_output(text, args.output, args.quiet)
     if args.plot:
-        _plot(args.plot, spec, lc, target, mean, se)
+        _plot(args.plot, spec, lc)
         note_written(args.plot, args.quiet)
     return 0

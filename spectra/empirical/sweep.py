@@ -255,6 +255,29 @@ class SweepReport(ResultMixin):
                 "executed": self.executed, "failed": self.failed, "not_started": self.not_started,
                 "rerun": self.rerun, "summaries": self.summaries}
 
+    def plot(self, ax=None):
+        """Final training loss of each run executed in this call (log scale), outcomes in the title.
+
+        Returns the matplotlib axes (a new figure when ``ax`` is None).
+        """
+        from .._plotting import plt_or_raise
+
+        if ax is None:
+            _, ax = plt_or_raise().subplots(figsize=(6.4, 3.6))
+        runs = [r for r in self.executed if isinstance((self.summaries.get(r) or {}).get("final_loss"), float)]
+        losses = [self.summaries[r]["final_loss"] for r in runs]
+        if runs:
+            ax.bar(range(len(runs)), losses, color="C0")
+            ax.set_xticks(range(len(runs)), runs, rotation=90, fontsize=6)
+            if min(losses) > 0:
+                ax.set_yscale("log")
+        else:
+            ax.text(0.5, 0.5, "no run executed in this call", ha="center", va="center", transform=ax.transAxes)
+        ax.set_ylabel("final training loss")
+        ax.set_title(f"{len(self.executed)} executed, {len(self.skipped)} skipped, {len(self.failed)} failed, "
+                     f"{len(self.not_started)} not started", fontsize=9)
+        return ax
+
     @classmethod
     def _from_dict(cls, obj: dict) -> "SweepReport":
         try:
