@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("-o/--output FILE.npz is required")
     check_writable(args.output)
     check_writable(args.plot)
+    _check_memory(args)
     g = engine(args.dim, args.activation, args.max_depth, args.weight_var, args.bias_var,
                max_degree=args.max_degree, progress=not args.quiet)
     g.save(args.output)
@@ -61,6 +62,20 @@ def run(args: argparse.Namespace) -> int:
             plot_grid(g, args.plot, args.weight_var_slice)
         note_written(args.plot, args.quiet)
     return 0
+
+
+def _check_memory(args) -> None:
+    """Refuse, before any work, a grid whose arrays cannot fit (the limit of ``--max-memory``)."""
+    from .._budget import check_memory
+
+    n_w, n_b = np.size(args.weight_var), np.size(args.bias_var)
+    depth, K = args.max_depth, args.max_degree
+    if depth < 0 or K < 0:
+        return  # the engine names the argument and its range
+    # CK and NTK x depth x pairs x (eigenvalues, trace, bound): the work array, then the returned
+    # eigenvalue and fractional-variance copies (2.2x), and the .npz buffer written from them
+    cells = 2.0 * (depth + 1) * n_w * n_b * (K + 3)
+    check_memory(cells * 8 * 3.3, f"the grid ({depth + 1} depths x {n_w} x {n_b} variances x {K + 1} degrees)")
 
 
 def plot_grid(g, path, weight_var=None) -> None:

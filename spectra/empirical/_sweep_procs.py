@@ -85,6 +85,9 @@ def _watch(parent_pid: int, ppid: int) -> None:
 
 def worker_init(parent_pid: int) -> None:
     """Initializer of a sweep worker: die with the sweep's main process ``parent_pid``."""
+    # a forked worker inherits the CLI's SIGTERM handler (which raises in the main command); the
+    # pool stops its workers with SIGTERM, which must simply end them
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     ppid = os.getppid()
     _set_pdeathsig()
     if not _alive(parent_pid) or (ppid == 1 and parent_pid != 1):

@@ -1,0 +1,146 @@
+"""Bounded cost: memory limits and deadlines that long computations check before and while they run.
+
+A computation that can outgrow the machine estimates its memory up front and calls
+:func:`check_memory`, which refuses (``ValueError`` naming the estimate and the limit) before any
+heavy allocation.  Long loops call :func:`check_deadline` between steps, which raises
+:class:`TimeLimitExceeded` once the deadline set by :func:`time_limit` (the CLI's ``--timeout``)
+has passed.
+
+The memory limit is, in this order: the value given to :func:`set_memory_limit` (the CLI's
+``--max-memory``), the environment variable ``SPECTRA_MAX_MEMORY`` (bytes, or a number with a
+``K``/``M``/``G``/``T`` suffix; inherited by sweep workers), or half the machine's physical
+memory.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from contextlib import contextmanager
+
+__all__ = ["TimeLimitExceeded", "check_deadline", "check_memory", "format_bytes", "memory_limit", "parse_size",
+           "physical_memory", "set_memory_limit", "time_limit"]
+
+ENV_VAR = "SPECTRA_MAX_MEMORY"
+_SUFFIX = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+_limit: int | None = None
+_deadline: float | None = None
+_timeout: float | None = None
+
+
+class TimeLimitExceeded(RuntimeError):
+    """A computation ran past the deadline of :func:`time_limit` (the CLI's ``--timeout``)."""
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory (``os.sysconf``), or 8 GiB where the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return 8 * 2**30
+
+
+def parse_size(text, name: str = "--max-memory") -> int:
+    """``"4G"`` -> 4294967296; a plain number is bytes.
+
+    Examples
+    --------
+    >>> parse_size("1.5K"), parse_size("2G"), parse_size(1000)
+    (1536, 2147483648, 1000)
+    """
+    if isinstance(text, bool):
+        raise TypeError(f"{name} must be a size such as 4G, 512M or a number of bytes, got {text!r}")
+    if isinstance(text, (int, float)):
+        value, unit = float(text), ""
+    else:
+        s = str(text).strip().upper()
+        for tail in ("IB", "B"):
+            if s.endswith(tail) and len(s) > len(tail):
+                s = s[: -len(tail)]
+                break
+        unit = s[-1] if s and s[-1] in "KMGT" else ""
+        try:
+            value = float(s[: len(s) - len(unit)])
+        except ValueError:
+            raise ValueError(f"{name} must be a size such as 4G, 512M or a number of bytes, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive size, got {text!r}")
+    return int(value * _SUFFIX[unit])
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``'1.5 KiB'``.
+
+    Examples
+    --------
+    >>> format_bytes(3 * 2**30)
+    '3.0 GiB'
+    """
+    if not math.isfinite(n):
+        return "an unbounded amount"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def set_memory_limit(nbytes) -> None:
+    """Set the memory limit for this process (None: back to the environment or half the RAM)."""
+    global _limit
+    _limit = None if nbytes is None else parse_size(nbytes, "max_memory")
+
+
+def memory_limit() -> int:
+    """The memory limit in bytes (see the module docstring for where it comes from)."""
+    if _limit is not None:
+        return _limit
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return parse_size(env, ENV_VAR)
+    return physical_memory() // 2
+
+
+def check_memory(nbytes: float, what: str, limit=None) -> None:
+    """Refuse a computation whose estimated memory ``nbytes`` exceeds the limit.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what``, the estimate and the limit.
+
+    Examples
+    --------
+    >>> check_memory(2**20, "a small table", limit=2**30)
+    >>> check_memory(2**40, "a 1 TiB table", limit=2**30)
+    Traceback (most recent call last):
+    ...
+    ValueError: a 1 TiB table needs about 1.0 TiB of memory, above the limit of 1.0 GiB (set it with --max-memory or SPECTRA_MAX_MEMORY; default half the RAM)
+    """
+    lim = memory_limit() if limit is None else parse_size(limit, "max_memory")
+    if not nbytes <= lim:  # also refuses a NaN estimate
+        raise ValueError(f"{what} needs about {format_bytes(nbytes)} of memory, above the limit of "
+                         f"{format_bytes(lim)} (set it with --max-memory or {ENV_VAR}; default half the RAM)")
+
+
+@contextmanager
+def time_limit(seconds):
+    """Within the block, :func:`check_deadline` raises once ``seconds`` have passed (None: no limit)."""
+    global _deadline, _timeout
+    old = _deadline, _timeout
+    if seconds is not None:
+        seconds = float(seconds)
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"--timeout must be a positive number of seconds, got {seconds}")
+        _deadline, _timeout = time.monotonic() + seconds, seconds
+    try:
+        yield
+    finally:
+        _deadline, _timeout = old
+
+
+def check_deadline(what: str = "the computation") -> None:
+    """Raise :class:`TimeLimitExceeded` if the deadline of :func:`time_limit` has passed."""
+    if _deadline is not None and time.monotonic() > _deadline:
+        raise TimeLimitExceeded(f"{what} stopped after the time limit of {_timeout:g} s (--timeout)")
