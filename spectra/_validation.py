@@ -49,10 +49,16 @@ def check_depth(depth, name: str = "depth") -> int:
     return check_int(depth, name, minimum=0)
 
 
+#: Smallest accepted non-zero variance: the smallest normal float64 (subnormal numbers carry
+#: fewer significant bits, and a kernel built on them rounds to 0).
+MIN_VARIANCE = float(np.finfo(float).tiny)
+
+
 def check_variance(value, name: str, *, positive: bool = False) -> np.ndarray | float:
     """A variance: finite, ``>= 0`` (``> 0`` if ``positive``); scalars or arrays.
 
-    Returns a float for scalars and a float64 array otherwise.
+    Non-zero values must be normal float64 numbers, ``>= MIN_VARIANCE`` (2.2e-308).  Returns a
+    float for scalars and a float64 array otherwise.
     """
     try:
         arr = np.asarray(value, dtype=float)
@@ -66,6 +72,10 @@ def check_variance(value, name: str, *, positive: bool = False) -> np.ndarray | 
         raise ValueError(f"{name} must be > 0, got {value!r}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if np.any((arr != 0) & (arr < MIN_VARIANCE)):
+        low = "" if positive else "0 or "
+        raise ValueError(f"{name} must be {low}>= {MIN_VARIANCE!r} (the smallest normal float64; a subnormal "
+                         f"variance loses its digits and the kernel rounds to 0), got {value!r}")
     return float(arr) if arr.ndim == 0 else arr
 
 

@@ -20,16 +20,25 @@ Two evaluators share the recursion: float64 with numpy broadcasting (hyperparame
 and Arb ball arithmetic at any precision (certified radii) for closed-form activations.
 The module also propagates the odd/even polynomial *structure* of the kernel, which
 decides the eigenvalues that vanish exactly by symmetry.
+
+**Domain** (checked up front, a ``ValueError`` naming the argument otherwise): variances 0 or
+normal float64 numbers (``>= 2.2e-308``); every layer's diagonal ``Sigma^l(x, x)`` (and
+``Theta^l(x, x)``) within ``[2.2e-308, 2^1000]``, so that the kernel is representable in float64
+(the refusal names the depth that leaves the range); ``|c| <= sqrt(norm_x norm_y)``
+(Cauchy-Schwarz, relative tolerance 1e-8); an input of norm 0 needs ``bias_var > 0`` (its
+first-layer variance).  Inside the domain no evaluator returns inf or NaN: a float64 value that
+overflows on the way is recomputed in Arb (see :mod:`spectra.analytic._kernel_domain`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from .._validation import check_depth, check_finite_array, check_kernel_name, check_variance
 from ._activation import INF, Activation, _deg_mul
+from ._kernel_domain import check_cauchy_schwarz, check_kernel_domain, diag_duals, repair_nonfinite
 from ._mehler import mehler_kernel_values
 from .activations import get_activation
 
@@ -90,6 +99,7 @@ class MLPKernel:
         if self.parametrization == "standard" and self.kind == "ntk":
             raise ValueError("parametrization='standard': the NTK has no width-independent limit; use "
                              "parametrization='ntk' (the CK is the same in both)")
+        _check_domain_once(self.activation, self.depth, self.weight_var, self.bias_var, self.kind)
 
     # ------------------------------------------------------------------ identity
     def _key(self) -> tuple:
@@ -123,7 +133,8 @@ class MLPKernel:
         Parameters
         ----------
         c, norm_x, norm_y : array_like
-            Broadcast together; ``c`` finite, norms ``>= 0``.
+            Broadcast together; ``c`` finite with ``|c| <= sqrt(norm_x norm_y)``, norms ``>= 0``
+            (a norm of 0 needs ``bias_var > 0``).
 
         Returns
         -------
@@ -132,6 +143,10 @@ class MLPKernel:
         c = check_finite_array(c, "c")
         nx = check_variance(norm_x, "norm_x")
         ny = check_variance(norm_y, "norm_y")
+        c = check_cauchy_schwarz(c, nx, ny)
+        if not (np.all(nx == 1.0) and np.all(ny == 1.0)):
+            check_kernel_domain(self.activation, self.depth, self.weight_var, self.bias_var, self.kind,
+                                norms=[np.unique(nx), np.unique(ny)])
         return self._f64(c, nx, ny)
 
     def _f64(self, c, nx=1.0, ny=1.0) -> np.ndarray:
@@ -188,14 +203,19 @@ def mlp_kernel(c, activation="relu", depth: int = 2, weight_var=2.0, bias_var=0.
     depth : int
         Number of nonlinear layers ``L >= 0``.
     weight_var, bias_var : float or array_like
-        ``sigma_w^2 > 0`` and ``sigma_b^2 >= 0``; arrays broadcast with ``c`` (numpy rules),
-        e.g. ``weight_var[:, None, None]``, ``bias_var[None, :, None]``, ``c[None, None, :]``.
+        ``sigma_w^2 > 0`` and ``sigma_b^2 >= 0`` (0 or a normal float64, ``>= 2.2e-308``); arrays
+        broadcast with ``c`` (numpy rules), e.g. ``weight_var[:, None, None]``,
+        ``bias_var[None, :, None]``, ``c[None, None, :]``.  Every layer's diagonal variance must stay
+        within ``[2.2e-308, 2^1000]`` (see the module docstring): a kernel beyond float64 is refused
+        with a ``ValueError`` naming the depth where it leaves the range.
     kernel : {"ck", "ntk"}
         Conjugate kernel (NNGP) or neural tangent kernel.
     all_depths : bool
         If True return every depth ``0..L`` stacked on a new leading axis.
     norm_x, norm_y : float or array_like
-        ``||x||^2/d`` and ``||y||^2/d`` (1 on the cube and sphere).
+        ``||x||^2/d`` and ``||y||^2/d`` (1 on the cube and sphere); ``|c| <= sqrt(norm_x norm_y)``
+        (Cauchy-Schwarz).  A norm of 0 is an ordinary input when ``bias_var > 0`` (its first-layer
+        variance is ``bias_var``) and is refused when ``bias_var = 0``.
 
     Returns
     -------
@@ -221,10 +241,21 @@ def mlp_kernel(c, activation="relu", depth: int = 2, weight_var=2.0, bias_var=0.
     c = np.asarray(c, dtype=float)
     if not np.all(np.isfinite(c)):
         raise ValueError("c must be finite (no NaN or inf)")
-    out = []
-    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny):
-        out.append(ck if kernel == "ck" else ntk)
-    return np.stack(out) if all_depths else out[-1]
+    c = check_cauchy_schwarz(c, nx, ny)
+    norms = [1.0] if np.all(nx == 1.0) and np.all(ny == 1.0) else [nx, ny]
+    check_kernel_domain(act, depth, wv, bv, kernel, norms=norms)
+    if not all_depths:
+        return _final_f64(act, depth, wv, bv, kernel, c, nx, ny)
+    with np.errstate(all="ignore"):  # non-finite entries are recomputed below
+        out = [ck if kernel == "ck" else ntk for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny)]
+    return np.stack([repair_nonfinite(v, act, l, wv, bv, kernel, c, nx, ny, kernel_values_arb)
+                     for l, v in enumerate(out)])
+
+
+@lru_cache(maxsize=256)
+def _check_domain_once(act: Activation, depth: int, wv: float, bv: float, kind: str) -> None:
+    """:func:`check_kernel_domain` at norm 1 for an :class:`MLPKernel` (cached: kernels are rebuilt often)."""
+    check_kernel_domain(act, depth, wv, bv, kind)
 
 
 def _recursion_f64(act: Activation, depth: int, wv, bv, c, nx, ny):
@@ -244,11 +275,16 @@ def _recursion_f64(act: Activation, depth: int, wv, bv, c, nx, ny):
 
 
 def _final_f64(act: Activation, depth: int, wv, bv, kind: str, c, nx=1.0, ny=1.0):
-    """The depth-``L`` CK or NTK in float64 (broadcasting); unvalidated engine of every float path."""
+    """The depth-``L`` CK or NTK in float64 (broadcasting); unvalidated engine of every float path.
+
+    Entries that are not finite in float64 (a dual overflowing on the way, inside the kernel's
+    domain) are recomputed in Arb (:func:`~spectra.analytic._kernel_domain.repair_nonfinite`).
+    """
     phi = None
-    for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny):
-        phi = ck if kind == "ck" else ntk
-    return phi
+    with np.errstate(all="ignore"):  # non-finite entries are recomputed below
+        for ck, ntk in _recursion_f64(act, depth, wv, bv, c, nx, ny):
+            phi = ck if kind == "ck" else ntk
+    return repair_nonfinite(phi, act, depth, wv, bv, kind, c, nx, ny, kernel_values_arb)
 
 
 def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kernel: str = "ntk",
@@ -294,10 +330,10 @@ def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kern
     same = norm_x == norm_y
     diag_theta = [qxs[0]]
     for _ in range(depth):
-        vq, dq = _diag_duals(act, qxs[-1])
+        vq, dq = diag_duals(act, qxs[-1])
         qxs.append(wv * vq + bv)
         diag_theta.append(qxs[-1] + wv * dq * diag_theta[-1])
-        qys.append(qxs[-1] if same else wv * _diag_duals(act, qys[-1])[0] + bv)
+        qys.append(qxs[-1] if same else wv * diag_duals(act, qys[-1])[0] + bv)
     out = []
     for i, c in enumerate(c_list):
         if diag_index is not None and i == diag_index:
@@ -315,10 +351,6 @@ def kernel_values_arb(c_list, activation, depth: int, weight_var, bias_var, kern
     return out
 
 
-def _diag_duals(act: Activation, q):
-    if act.diag_arb is not None:
-        return act.diag_arb(q)
-    return act.dual_arb(q, q, q), act.dual_derivative_arb(q, q, q)
 
 
 # --------------------------------------------------------------------------------------
