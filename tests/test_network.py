@@ -115,3 +115,27 @@ def test_bad_input():
     with pytest.raises(ValueError, match="grad_out"):
         out, cache = net.forward(np.ones((2, 3)))
         net.backward(cache, np.ones((3, 1)))
+
+
+@pytest.mark.parametrize("act,depth,bias,par,n_out", [
+    ("relu", 3, 0.0, "ntk", 1),
+    ("erf", 2, 0.3, "standard", 2),
+    ("tanh", 0, 0.1, "ntk", 3),
+])
+def test_one_pass_ntk_gram_equals_blocked(act, depth, bias, par, n_out):
+    """The one-pass (syrk) Gram, over several mirrored 256-row tiles and a ragged last one, equals the
+    block-by-block Gram up to float64 rounding, is exactly symmetric, and so are its layer parts."""
+    net = MLP(5, 48, depth, act, 1.7, bias, seed=2, n_outputs=n_out, parametrization=par)
+    X = np.random.default_rng(3).standard_normal((600, 5))
+    K, parts = net.ntk_gram(X, per_layer=True)
+    Kb, parts_b = net.ntk_gram(X, per_layer=True, chunk_size=128)
+    assert K.shape == Kb.shape == ((600, 600) if n_out == 1 else (n_out, 600, 600))
+    assert np.max(np.abs(K - Kb)) <= 1e-13 * np.max(np.abs(Kb))
+    assert np.array_equal(K, np.swapaxes(K, -1, -2))
+    assert sorted(parts) == list(range(1, depth + 2))
+    for l in parts:
+        assert np.max(np.abs(parts[l] - parts_b[l])) <= 1e-13 * np.max(np.abs(Kb))
+        assert np.array_equal(parts[l], np.swapaxes(parts[l], -1, -2))
+    assert np.allclose(sum(parts.values()), K, rtol=1e-13, atol=0)
+    c = n_out - 1
+    assert np.array_equal(net.ntk_gram(X, output=c), K if n_out == 1 else K[c])

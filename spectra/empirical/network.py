@@ -17,6 +17,7 @@ Forward and backward passes are plain BLAS matrix products; no autodiff.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -185,18 +186,23 @@ class MLP:
         return np.asarray(self.activation.derivative(H), dtype=self.dtype)
 
     # ------------------------------------------------------------------ passes
+    def _preactivation(self, l, a):
+        """``h^{l+1} = w_l W a + b_l b`` (0-based layer ``l``), written in place into the product."""
+        W, b = self.params[2 * l], self.params[2 * l + 1]
+        h = a @ W.T
+        if self._w_scale[l] != 1.0:
+            h *= self.dtype.type(self._w_scale[l])
+        if self._b_scale[l] != 0.0:
+            h += self.dtype.type(self._b_scale[l]) * b
+        return h
+
     def _forward(self, X):
         """Return (output, pre-activations [H1..HL], post-activations [A0=X, A1..AL])."""
         A = [X]
         H = []
         a = X
         for l in range(self.depth + 1):
-            W, b = self.params[2 * l], self.params[2 * l + 1]
-            h = a @ W.T
-            if self._w_scale[l] != 1.0:
-                h *= self.dtype.type(self._w_scale[l])
-            if self._b_scale[l] != 0.0:
-                h += self.dtype.type(self._b_scale[l]) * b
+            h = self._preactivation(l, a)
             if l == self.depth:
                 return h, H, A
             H.append(h)
@@ -284,8 +290,12 @@ class MLP:
         return self._layer_signals(X, outputs)
 
     def _layer_signals(self, X, outputs):
-        _, H, A = self._forward(X)
-        dphi = [self._dphi(h) for h in H]
+        # each pre-activation is dropped as soon as phi and phi' of it are taken
+        A, dphi = [X], []
+        for l in range(self.depth):
+            h = self._preactivation(l, A[-1])
+            A.append(self._phi(h))
+            dphi.append(self._dphi(h))
         D = []
         for c in outputs:
             Dc = [None] * (self.depth + 1)
@@ -294,22 +304,147 @@ class MLP:
                 ws = self.dtype.type(self._w_scale[l])
                 if delta is None:  # output layer: d f_c / d h^L = ws * W_{L+1}[c] * phi'(h^L)
                     delta = (ws * self.params[2 * l][c])[None, :] * dphi[l - 1]
-                else:
-                    delta = (delta @ self.params[2 * l]) * ws
+                else:  # in place: the same roundings as (delta @ W) * ws * phi'
+                    delta = delta @ self.params[2 * l]
+                    delta *= ws
                     delta *= dphi[l - 1]
                 Dc[l - 1] = delta
             D.append(Dc)
         return A, D
 
     # ------------------------------------------------------------------ kernels
-    def ntk_gram(self, X, X2=None, *, per_layer: bool = False, output=None, chunk_size=None):
-        """Empirical NTK Gram matrix; see :func:`spectra.empirical.measured_kernels.empirical_ntk`."""
+    def ntk_gram(self, X, X2=None, *, per_layer: bool = False, output=None, chunk_size=None, max_memory=None):
+        """Empirical NTK Gram matrix (the layer-structured sum of :func:`~spectra.empirical.empirical_ntk`).
+
+        Parameters
+        ----------
+        X, X2, per_layer, output
+            As in :func:`spectra.empirical.empirical_ntk`.
+        chunk_size : int, optional
+            Rows per block.  Given, or with ``X2``, the Gram is assembled block by block by
+            ``empirical_ntk`` (one ``n x n2`` array per output).  Default: in one pass over the whole
+            sample, one symmetric rank-k update (BLAS ``syrk``) per layer Gram (two more ``n x n``
+            buffers), or by blocks of 1024 rows when those buffers do not fit in ``max_memory``.
+        max_memory : float, optional
+            Limit in bytes; default half the physical memory.  A Gram whose ``n x n2`` buffers
+            (``n * n2 * itemsize`` bytes each) exceed it is refused before anything is allocated.
+
+        Returns
+        -------
+        K : ndarray, or (K, layers) if ``per_layer``
+            See :func:`spectra.empirical.empirical_ntk`.
+
+        Raises
+        ------
+        ValueError
+            Bad arguments, or the estimated memory above ``max_memory`` (the message names both).
+
+        Examples
+        --------
+        >>> net = MLP(3, 16, depth=2, seed=0)
+        >>> X = np.random.default_rng(0).standard_normal((5, 3))
+        >>> K, parts = net.ntk_gram(X, per_layer=True)
+        >>> bool(np.allclose(K, sum(parts.values()))), bool(np.allclose(K, net.ntk_gram(X, chunk_size=2)))
+        (True, True)
+        >>> net.ntk_gram(np.ones((50000, 3)), max_memory=2**30)
+        Traceback (most recent call last):
+        ...
+        ValueError: ntk_gram of 50000 x 50000 points needs about 18.6 GiB of memory (1 Gram buffer of 50000 x 50000 float64), above max_memory = 1.0 GiB
+        """
         from .measured_kernels import empirical_ntk
 
-        return empirical_ntk(self, X, X2, per_layer=per_layer, output=output, chunk_size=chunk_size)
+        X = self.check_input(X, "X")
+        Y = None if X2 is None else self.check_input(X2, "X2")
+        outs = range(self.n_outputs) if output is None else [
+            check_int(output, "output", minimum=0, maximum=self.n_outputs - 1)]
+        if chunk_size is not None:
+            check_int(chunk_size, "chunk_size", minimum=1)
+        n = X.shape[0]
+        n2 = n if Y is None else Y.shape[0]
+        # memory: the Grams returned, the per-layer buffers of the one-pass path, the layer signals
+        grams = len(outs) * (1 + (self.depth + 1 if per_layer else 0))
+        gram_bytes = n * n2 * self.dtype.itemsize
+        signal_bytes = n * (sum(self.sizes[:-1]) + len(outs) * sum(self.sizes[1:-1])) * self.dtype.itemsize
+        limit = _memory_limit(max_memory)
+        one_pass = (grams + 1 + (self.depth > 0)) * gram_bytes + signal_bytes
+        if Y is None and chunk_size is None and 0 < one_pass <= limit:
+            return self._ntk_gram_syrk(X, list(outs), per_layer, squeeze=output is not None or self.n_outputs == 1)
+        size = 1024 if chunk_size is None else chunk_size
+        blocked = grams * gram_bytes + 2 * min(size, n) * min(size, n2) * self.dtype.itemsize
+        if blocked > limit:
+            raise ValueError(f"ntk_gram of {n} x {n2} points needs about {blocked / 2**30:.1f} GiB of memory ({grams} "
+                             f"Gram buffer{'s' * (grams > 1)} of {n} x {n2} {self.dtype.name}), above max_memory = "
+                             f"{limit / 2**30:.1f} GiB" + ("" if max_memory is not None else " (half the RAM)"))
+        return empirical_ntk(self, X, Y, per_layer=per_layer, output=output, chunk_size=chunk_size)
+
+    def _ntk_gram_syrk(self, X, outs, per_layer, squeeze):
+        """Sum over layers of (signal Gram) * (w^2 input Gram + b^2), each Gram one ``syrk`` (upper triangle)."""
+        from scipy.linalg.blas import dsyrk, ssyrk
+
+        syrk = dsyrk if self.dtype == np.float64 else ssyrk
+        A, D = self._layer_signals(X, outs)
+        n, dt = X.shape[0], self.dtype
+
+        def gram(M, alpha, out):  # upper triangle of alpha M M^T written into out (C order; no copy)
+            syrk(alpha, M.T, c=out.T, trans=1, lower=1, overwrite_c=1)
+            return out
+
+        # zero-filled (lazily, by the OS): syrk never writes the lower triangles, which must stay finite
+        K = np.zeros((len(outs), n, n), dt)
+        AG = np.zeros((n, n), dt)
+        DG = np.zeros((n, n), dt) if self.depth else None
+        parts = {l: np.zeros((len(outs), n, n), dt) for l in range(1, self.depth + 2)} if per_layer else None
+        for l, (ws, bs) in enumerate(self.layer_scales):
+            gram(A[l], ws * ws, AG)
+            if bs != 0.0:
+                AG += dt.type(bs * bs)
+            for i, Dc in enumerate(D):
+                if Dc[l] is None:  # output layer: its signal Gram is 1
+                    blk = AG
+                else:  # the first layer's product is formed in K itself
+                    blk = gram(Dc[l], 1.0, K[i] if l == 0 else DG)
+                    blk *= AG
+                if l == 0 and Dc[l] is None:  # depth 0
+                    K[i] = blk
+                elif l > 0:
+                    K[i] += blk
+                if per_layer:
+                    parts[l + 1][i] = blk
+        for M in [K] + (list(parts.values()) if per_layer else []):
+            _mirror_upper(M)
+        if squeeze:
+            K = K[0]
+            parts = {l: v[0] for l, v in parts.items()} if per_layer else None
+        return (K, parts) if per_layer else K
 
     def ck_gram(self, X, X2=None, *, chunk_size=None):
         """Empirical CK ``sigma_w^2/n_L phi(h^L) phi(h^L)^T + sigma_b^2``, shape ``(n, n2)``."""
         from .measured_kernels import empirical_ck
 
         return empirical_ck(self, X, X2, chunk_size=chunk_size)
+
+
+def _memory_limit(max_memory) -> float:
+    """``max_memory`` checked, or half the physical memory."""
+    if max_memory is None:
+        try:
+            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2
+        except (AttributeError, OSError, ValueError):  # no sysconf: assume 8 GiB of RAM
+            return 4.0 * 2**30
+    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float, np.integer, np.floating)) \
+            or not max_memory > 0 or math.isnan(max_memory):
+        raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
+    return float(max_memory)
+
+
+def _mirror_upper(M, tile: int = 256) -> None:
+    """Copy the upper triangle of each ``M[i]`` onto its lower one, tile by tile (cache-sized transposes)."""
+    n = M.shape[-1]
+    below = np.tri(min(tile, n), k=-1, dtype=bool)
+    for s in range(0, n, tile):
+        e = min(s + tile, n)
+        for r in range(0, s, tile):
+            M[:, s:e, r:r + tile] = M[:, r:r + tile, s:e].transpose(0, 2, 1)
+        d = M[:, s:e, s:e]
+        m = below[: e - s, : e - s]
+        d[:, m] = d.transpose(0, 2, 1)[:, m]
