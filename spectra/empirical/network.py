@@ -17,10 +17,10 @@ Forward and backward passes are plain BLAS matrix products; no autodiff.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
+from .._budget import ENV_VAR, format_bytes, memory_limit, parse_size
 from .._validation import as_generator, check_depth, check_dim, check_finite_array, check_int, check_variance
 
 __all__ = ["MLP"]
@@ -325,9 +325,11 @@ class MLP:
             ``empirical_ntk`` (one ``n x n2`` array per output).  Default: in one pass over the whole
             sample, one symmetric rank-k update (BLAS ``syrk``) per layer Gram (two more ``n x n``
             buffers), or by blocks of 1024 rows when those buffers do not fit in ``max_memory``.
-        max_memory : float, optional
-            Limit in bytes; default half the physical memory.  A Gram whose ``n x n2`` buffers
-            (``n * n2 * itemsize`` bytes each) exceed it is refused before anything is allocated.
+        max_memory : int, float or str, optional
+            Memory limit in bytes, or a size such as ``"4G"``; default the process's limit (the CLI's
+            ``--max-memory``, the environment variable ``SPECTRA_MAX_MEMORY``, or half the RAM).  A
+            Gram whose ``n x n2`` buffers (``n * n2 * itemsize`` bytes each) exceed it is refused
+            before anything is allocated.
 
         Returns
         -------
@@ -349,7 +351,7 @@ class MLP:
         >>> net.ntk_gram(np.ones((50000, 3)), max_memory=2**30)
         Traceback (most recent call last):
         ...
-        ValueError: ntk_gram of 50000 x 50000 points needs about 18.6 GiB of memory (1 Gram buffer of 50000 x 50000 float64), above max_memory = 1.0 GiB
+        ValueError: ntk_gram of 50000 x 50000 points needs about 18.6 GiB of memory (1 Gram buffer of 50000 x 50000 float64), above the limit of 1.0 GiB (max_memory; by default --max-memory, SPECTRA_MAX_MEMORY or half the RAM)
         """
         from .measured_kernels import empirical_ntk
 
@@ -365,16 +367,16 @@ class MLP:
         grams = len(outs) * (1 + (self.depth + 1 if per_layer else 0))
         gram_bytes = n * n2 * self.dtype.itemsize
         signal_bytes = n * (sum(self.sizes[:-1]) + len(outs) * sum(self.sizes[1:-1])) * self.dtype.itemsize
-        limit = _memory_limit(max_memory)
+        limit = memory_limit() if max_memory is None else parse_size(max_memory, "max_memory")
         one_pass = (grams + 1 + (self.depth > 0)) * gram_bytes + signal_bytes
         if Y is None and chunk_size is None and 0 < one_pass <= limit:
             return self._ntk_gram_syrk(X, list(outs), per_layer, squeeze=output is not None or self.n_outputs == 1)
         size = 1024 if chunk_size is None else chunk_size
         blocked = grams * gram_bytes + 2 * min(size, n) * min(size, n2) * self.dtype.itemsize
         if blocked > limit:
-            raise ValueError(f"ntk_gram of {n} x {n2} points needs about {blocked / 2**30:.1f} GiB of memory ({grams} "
-                             f"Gram buffer{'s' * (grams > 1)} of {n} x {n2} {self.dtype.name}), above max_memory = "
-                             f"{limit / 2**30:.1f} GiB" + ("" if max_memory is not None else " (half the RAM)"))
+            raise ValueError(f"ntk_gram of {n} x {n2} points needs about {format_bytes(blocked)} of memory ({grams} Gram "
+                             f"buffer{'s' * (grams > 1)} of {n} x {n2} {self.dtype.name}), above the limit of "
+                             f"{format_bytes(limit)} (max_memory; by default --max-memory, {ENV_VAR} or half the RAM)")
         return empirical_ntk(self, X, Y, per_layer=per_layer, output=output, chunk_size=chunk_size)
 
     def _ntk_gram_syrk(self, X, outs, per_layer, squeeze):
@@ -422,19 +424,6 @@ class MLP:
         from .measured_kernels import empirical_ck
 
         return empirical_ck(self, X, X2, chunk_size=chunk_size)
-
-
-def _memory_limit(max_memory) -> float:
-    """``max_memory`` checked, or half the physical memory."""
-    if max_memory is None:
-        try:
-            return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2
-        except (AttributeError, OSError, ValueError):  # no sysconf: assume 8 GiB of RAM
-            return 4.0 * 2**30
-    if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float, np.integer, np.floating)) \
-            or not max_memory > 0 or math.isnan(max_memory):
-        raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
-    return float(max_memory)
 
 
 def _mirror_upper(M, tile: int = 256) -> None:
