@@ -14,7 +14,8 @@ from .._results import ResultMixin, csv_text, jsonable, multiplicity_columns
 from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
 from .kernels import MLPKernel
 
-__all__ = ["Spectrum", "result_columns", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances"]
+__all__ = ["Spectrum", "result_columns", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances",
+           "guarantee_of"]
 
 
 @dataclass(repr=False)
@@ -49,6 +50,22 @@ class Spectrum(ResultMixin):
         tolerance of a float64 path (documented per method).
     method : list of str, length m
         How each eigenvalue was computed ("float64", "arb", "zero", ...).
+    guarantee : list of str, length m (property, derived from ``certified`` and ``method``)
+        What kind of guarantee each ``rel_error_bound`` carries, one word per eigenvalue:
+
+        * ``"certified"``: proved, by ball arithmetic (``arb@prec``; ``certified`` is True) or
+          by symmetry (an exact zero, method ``"zero"``);
+        * ``"verified"``: checked by a second method, not proved: two quadrature rules
+          (``arb-gl N1/N2``, the Gaussian's ``radial M1/M2``) or two Mehler-series steps
+          (``arb-mehler``), in ball arithmetic;
+        * ``"float64"``: a stated float64 tolerance (``float64``, ``float64-gl``), tested against
+          the certified path but not proved;
+        * ``"none"``: the bound is infinite (for instance a float64 value below its own
+          tolerance, or a negative value): the number carries no guarantee, and the spectrum
+          engines emit an ``AccuracyWarning`` for it.
+
+        It is a column of ``rows``/``to_csv``/``to_dataframe``, a list of ``to_dict``/``to_json``
+        and the last column of ``to_table``.
     trace : float
         ``Phi(1)`` = sum over all degrees of multiplicity * eigenvalue (for Gaussian inputs,
         ``E K(x, x)``).
@@ -104,6 +121,31 @@ class Spectrum(ResultMixin):
     extra: dict = field(default_factory=dict)
     rtol: Optional[float] = None
 
+    def __post_init__(self):
+        # No inf or NaN leaves a spectrum engine: the kernel's domain (spectra.analytic.kernels) keeps
+        # the values representable, so a non-finite one is an engine failure, refused here.
+        eig = np.asarray(self.eigenvalues, dtype=float)
+        bad = ~np.isfinite(eig)
+        if np.any(bad) or not math.isfinite(float(self.trace)):
+            p = self.params
+            raise ValueError(f"{p.get('kernel', '')} {p.get('activation')} depth={p.get('depth')} "
+                             f"weight_var={p.get('weight_var')} bias_var={p.get('bias_var')} on the {self.domain} "
+                             f"d={self.dim}: non-finite eigenvalues at degrees {np.asarray(self.degrees)[bad].tolist()} "
+                             f"(trace {float(self.trace)!r}); the kernel is not representable in float64 there")
+        # The kernel is positive semi-definite: a negative eigenvalue is wrong by more than its size,
+        # so no finite relative bound holds for it (its bound becomes inf; the engines then warn).
+        rel = np.array(self.rel_error_bound, dtype=float)
+        neg = (eig < 0) & (rel < np.inf)
+        if np.any(neg):
+            rel[neg] = np.inf
+            self.rel_error_bound = rel
+            self.certified = np.where(neg, False, np.asarray(self.certified, dtype=bool))
+
+    @property
+    def guarantee(self) -> list:
+        """Per eigenvalue: ``"certified"``, ``"verified"``, ``"float64"`` or ``"none"`` (see the class docstring)."""
+        return [guarantee_of(c, m, b) for c, m, b in zip(self.certified, self.method, self.rel_error_bound)]
+
     @property
     def meets_rtol(self) -> np.ndarray:
         """Boolean array: True where ``rel_error_bound <= rtol`` (all True when no rtol was recorded)."""
@@ -115,7 +157,7 @@ class Spectrum(ResultMixin):
     FORMAT: ClassVar[str] = "spectra.spectrum"
     VERSION: ClassVar[int] = 1
     SHOWN: ClassVar[tuple] = ("degree", "eigenvalue", "log10_eigenvalue", "multiplicity_float",
-                              "fractional_variance", "certified")
+                              "fractional_variance", "certified", "guarantee")
 
     def __len__(self) -> int:
         return len(self.degrees)
@@ -141,12 +183,13 @@ class Spectrum(ResultMixin):
     def rows(self) -> list:
         """One dict per degree (the columns of ``to_dataframe``/``to_csv``)."""
         mult, mult_f, mult_l = multiplicity_columns(self.multiplicities)
+        guar = self.guarantee
         return [{"degree": int(k), "eigenvalue": float(self.eigenvalues[i]),
                  "log10_eigenvalue": _finite(self.log10_eigenvalues[i]), "exact": _fmt_exact(self.exact[i]),
                  "multiplicity": mult[i], "multiplicity_float": mult_f[i], "log10_multiplicity": mult_l[i],
                  "fractional_variance": float(self.fractional_variance[i]),
                  "rel_error_bound": _finite(self.rel_error_bound[i]), "certified": bool(self.certified[i]),
-                 "method": str(self.method[i])} for i, k in enumerate(self.degrees)]
+                 "method": str(self.method[i]), "guarantee": guar[i]} for i, k in enumerate(self.degrees)]
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (keys of the ``spectra eigen --format json`` output; see Notes)."""
@@ -164,6 +207,7 @@ class Spectrum(ResultMixin):
             rel_error_bound=[_finite(x) for x in self.rel_error_bound],
             certified=[bool(x) for x in self.certified],
             method=[str(m) for m in self.method],
+            guarantee=self.guarantee,
         )
         return out
 
@@ -195,7 +239,7 @@ class Spectrum(ResultMixin):
     def to_csv(self) -> str:
         """CSV, one row per degree, after ``# key: value`` metadata lines (see Notes)."""
         cols = ["degree", "eigenvalue", "log10_eigenvalue", "multiplicity", "multiplicity_float", "fractional_variance",
-                "rel_error_bound", "certified", "method"]
+                "rel_error_bound", "certified", "method", "guarantee"]
         meta = {"format": self.FORMAT, "version": self.VERSION}
         meta.update(self.metadata())
         return csv_text(jsonable(meta), cols, self.rows())
@@ -209,13 +253,16 @@ class Spectrum(ResultMixin):
         lines = [head, f"trace {trace_name} = {self.trace:.15g}"]
         if self.max_learning_rate is not None:
             lines.append(f"max stable GD learning rate 2/max(mu) = {self.max_learning_rate:.12g}  (loss (1/2n) sum (f-y)^2)")
-        lines.append(f"{'k':>5} {'eigenvalue':>24} {'log10':>12} {'multiplicity':>14} {'frac.var.':>11} {'rel.err<=':>9}  method")
+        guar = self.guarantee
+        width = max([len(str(m)) for m in self.method] + [6])
+        lines.append(f"{'k':>5} {'eigenvalue':>24} {'log10':>12} {'multiplicity':>14} {'frac.var.':>11} {'rel.err<=':>9}  "
+                     f"{'method':<{width}}  guarantee")
         for i, k in enumerate(self.degrees):
             mult = int(self.multiplicities[i])
             ms = f"{mult}" if mult < 10**13 else _big_int(mult)
             lines.append(
                 f"{int(k):>5} {_fmt_mp(self.exact[i]):>24} {self.log10_eigenvalues[i]:>12.6f} {ms:>14} "
-                f"{self.fractional_variance[i]:>11.4e} {self.rel_error_bound[i]:>9.1e}  {self.method[i]}"
+                f"{self.fractional_variance[i]:>11.4e} {self.rel_error_bound[i]:>9.1e}  {str(self.method[i]):<{width}}  {guar[i]}"
             )
         return "\n".join(lines)
 
@@ -249,6 +296,22 @@ class Spectrum(ResultMixin):
             atomic_write(path, lambda fh: fig.savefig(fh, dpi=130, format=_suffix(path)), binary=True)
             plt.close(fig)
         return ax
+
+
+def guarantee_of(certified: bool, method: str, bound: float) -> str:
+    """The guarantee word of one eigenvalue (see :class:`Spectrum`): from its flag, method and bound.
+
+    Examples
+    --------
+    >>> [guarantee_of(True, "arb@256", 1e-20), guarantee_of(False, "arb-gl 60/40 @128", 1e-15),
+    ...  guarantee_of(False, "float64", 1e-13), guarantee_of(False, "float64", float("inf"))]
+    ['certified', 'verified', 'float64', 'none']
+    """
+    if not (float(bound) < math.inf):
+        return "none"
+    if bool(certified):
+        return "certified"
+    return "float64" if "float64" in str(method) else "verified"
 
 
 def _suffix(path) -> str:
