@@ -34,6 +34,27 @@ __all__ = [
 ]
 
 
+def _pow2_scale(*arrays) -> int:
+    """The exponent ``e`` that brings ``max |entries|`` into ``[0.5, 1)`` (0 for zeros): dividing by
+    ``2^e`` is exact, so metrics keep their rounding and no sum of squares overflows (a 1e300 Gram)."""
+    top = max((float(np.max(np.abs(a))) if np.size(a) else 0.0) for a in arrays)
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
+def _scaled(a, e: int):
+    return np.ldexp(a, -e) if e else a
+
+
+def _top_eigenvalue(K, name: str) -> tuple:
+    """``(lam, e)`` with ``lambda_max((K + K^T)/2) = lam 2^e``, computed on ``K 2^-e`` (no overflow)."""
+    e = _pow2_scale(K)
+    A = _scaled(K, e)
+    try:
+        return float(np.linalg.eigvalsh(0.5 * (A + A.T))[-1]), e
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(f"{name}: the eigenvalue solver did not converge ({exc})") from None
+
+
 def _square(K, name="K"):
     K = check_finite_array(K, name, ndim=2)
     if K.shape[0] != K.shape[1]:
@@ -79,6 +100,7 @@ def kernel_alignment(K, y, *, centered: bool = False) -> float:
     """
     K = _square(K)
     Y = _targets(y, K.shape[0])
+    K, Y = _scaled(K, _pow2_scale(K)), _scaled(Y, _pow2_scale(Y))  # scale-free; no overflow of the norms
     if centered:
         K = K - K.mean(axis=0, keepdims=True)
         K = K - K.mean(axis=1, keepdims=True)
@@ -113,8 +135,15 @@ def alignment_curve(kernels, y, *, centered: bool = False) -> np.ndarray:
 
 
 def _eigh_desc(K):
-    K = 0.5 * (K + K.T)
-    w, U = np.linalg.eigh(K)
+    """Descending eigenpairs of ``(K + K^T)/2``, computed on ``K`` scaled by a power of two (no overflow)."""
+    e = _pow2_scale(K)
+    A = _scaled(K, e)
+    try:
+        w, U = np.linalg.eigh(0.5 * (A + A.T))
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(f"K: the eigenvalue solver did not converge ({exc})") from None
+    with np.errstate(over="ignore"):
+        w = np.ldexp(w, e)
     return w[::-1], U[:, ::-1]
 
 
@@ -162,6 +191,7 @@ def _energies(U, V, k, one):
     n = U.shape[0]
     if k is not None:
         k = check_int(k, "k", minimum=1, maximum=n)
+    V = _scaled(V, _pow2_scale(V))  # E_k is scale-free in v
     proj = (U.T @ V) ** 2
     tot = np.sum(V * V, axis=0)
     E = np.cumsum(proj, axis=0)
@@ -296,8 +326,12 @@ def sharpness(K, lr: float, n: int | None = None) -> float:
     if not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     n = K.shape[0] if n is None else check_int(n, "n", minimum=1)
-    lam = float(np.linalg.eigvalsh(0.5 * (K + K.T))[-1])
-    return lr * lam / n
+    lam, e = _top_eigenvalue(K, "K")
+    with np.errstate(over="ignore"):
+        s = float(np.ldexp(lr * lam / n, e))
+    if not np.isfinite(s):
+        raise ValueError(f"sharpness lr * lambda_max / n = {lr:g} * {lam:.4g} * 2^{e} / {n} overflows float64")
+    return s
 
 
 def sharpness_curve(kernels, lrs) -> tuple[np.ndarray, np.ndarray]:
@@ -327,8 +361,12 @@ def sharpness_curve(kernels, lrs) -> tuple[np.ndarray, np.ndarray]:
     if lrs.shape[0] != Ks.shape[0]:
         raise ValueError(f"lrs must have {Ks.shape[0]} entries (one per kernel), got {lrs.shape[0]}")
     n = Ks.shape[1]
-    lam = np.array([np.linalg.eigvalsh(0.5 * (K + K.T))[-1] / n for K in Ks])
-    return lam, lrs * lam
+    lam, e = np.array([_top_eigenvalue(K, f"kernels[{t}]") for t, K in enumerate(Ks)]).reshape(-1, 2).T
+    with np.errstate(over="ignore"):
+        lam, s = np.ldexp(lam / n, e.astype(int)), np.ldexp(lrs * lam / n, e.astype(int))
+    if not (np.all(np.isfinite(lam)) and np.all(np.isfinite(s))):
+        raise ValueError(f"lambda_max / n or the sharpness overflows float64 at snapshot {int(np.argmin(np.isfinite(s)))}")
+    return lam, s
 
 
 def kernel_specialization_matrix(kernels, Y) -> np.ndarray:
@@ -395,6 +433,8 @@ def relative_kernel_change(K_t, K_0, *, normalized: bool = False) -> float:
     B = check_finite_array(K_0, "K_0")
     if A.shape != B.shape:
         raise ValueError(f"K_t and K_0 must have the same shape, got {A.shape} and {B.shape}")
+    e = (_pow2_scale(A), _pow2_scale(B)) if normalized else (_pow2_scale(A, B),) * 2  # exact scalings
+    A, B = _scaled(A, e[0]), _scaled(B, e[1])
     n0 = float(np.linalg.norm(B))
     if n0 == 0:
         raise ValueError("K_0 must be nonzero")
@@ -403,4 +443,7 @@ def relative_kernel_change(K_t, K_0, *, normalized: bool = False) -> float:
         if nt == 0:
             raise ValueError("K_t must be nonzero for normalized=True")
         return float(np.linalg.norm(A / nt - B / n0))
-    return float(np.linalg.norm(A - B)) / n0
+    out = float(np.linalg.norm(A - B)) / n0
+    if not np.isfinite(out):
+        raise ValueError("relative_kernel_change overflows float64 (K_0 is tiny against K_t)")
+    return out

@@ -276,6 +276,18 @@ def _jsonable_seed(seed):
 
 
 # ----------------------------------------------------------------------------- the loop
+def _rate(sched, step: int, n_steps: int) -> float:
+    """The schedule's rate at ``step``: a finite number ``>= 0`` or a ``ValueError`` naming the step."""
+    try:
+        lr = float(sched(min(step, n_steps - 1)))
+    except OverflowError:
+        lr = math.inf
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"the learning-rate schedule {sched.to_dict() if hasattr(sched, 'to_dict') else sched!r} "
+                         f"gives lr={lr!r} at step {step}; rates must be finite numbers >= 0")
+    return lr
+
+
 def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, recorder, max_loss, progress,
               ckpt, resume_from):
     """Run the updates; returns the per-update loss and rate histories and the divergence message."""
@@ -295,43 +307,51 @@ def _optimise(net, data, loss_fn, sched, opt, idx, batch, rng, n_steps, rec, rec
 
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected explicitly
         for step in range(start, n_steps + 1):
-            t_step, t_snap = time.perf_counter(), bar.t_snap
-            cur_lr = sched(min(step, n_steps - 1))
-            if step in rec or batches is None:
-                out_full, cache_full = net.forward(X)
-                if step in rec:
-                    full_loss = loss_fn(out_full, Y)[0]
-                    if not (np.all(np.isfinite(out_full)) and math.isfinite(full_loss)):
-                        if batches is None and step < n_steps:  # the full batch is this update's batch
-                            loss_hist[step], lr_hist[step] = full_loss, cur_lr
-                        message, n_hist = stop("non-finite outputs or loss", step, cur_lr), step + 1
-                        break
-                    bar.timed_snapshot(recorder.snapshot, step, out_full, cur_lr)
-            if step == n_steps:
+            cur_lr = _rate(sched, step, n_steps)
+            try:
+                t_step, t_snap = time.perf_counter(), bar.t_snap
+                if step in rec or batches is None:
+                    out_full, cache_full = net.forward(X)
+                    if step in rec:
+                        full_loss = loss_fn(out_full, Y)[0]
+                        if not (np.all(np.isfinite(out_full)) and math.isfinite(full_loss)):
+                            if batches is None and step < n_steps:  # the full batch is this update's batch
+                                loss_hist[step], lr_hist[step] = full_loss, cur_lr
+                            message, n_hist = stop("non-finite outputs or loss", step, cur_lr), step + 1
+                            break
+                        bar.timed_snapshot(recorder.snapshot, step, out_full, cur_lr)
+                if step == n_steps:
+                    break
+                if batches is None:
+                    out, cache, Yb = out_full, cache_full, Y
+                else:
+                    sel = batches.next()
+                    out, cache = net.forward(X[sel])
+                    Yb = Y[sel]
+                lval, gout = loss_fn(out, Yb)
+                loss_hist[step], lr_hist[step], n_hist = lval, cur_lr, step + 1
+                if not math.isfinite(lval) or lval > max_loss:
+                    message = stop(f"loss is {lval}", step, cur_lr)
+                    break
+                grads = net.backward(cache, gout)
+                if not all_finite(grads, idx):
+                    message = stop("non-finite gradient", step, cur_lr)
+                    break
+                opt.step(net.params, grads, cur_lr, idx)
+                done = step + 1
+                if not all_finite(net.params, idx):
+                    message = stop("non-finite parameters after the update", step, cur_lr)
+                    break
+                if ckpt.due(done, n_steps):
+                    ckpt.save(done, net, opt, rng, batches, loss_hist, lr_hist, recorder)
+                bar.add_update(time.perf_counter() - t_step - (bar.t_snap - t_snap))  # the update alone
+                bar.tick(done, lval, cur_lr)
+            except (ArithmeticError, np.linalg.LinAlgError) as exc:  # e.g. a custom activation's math.exp
+                message = stop(f"the network raised {type(exc).__name__} ({exc})", step, cur_lr)
                 break
-            if batches is None:
-                out, cache, Yb = out_full, cache_full, Y
-            else:
-                sel = batches.next()
-                out, cache = net.forward(X[sel])
-                Yb = Y[sel]
-            lval, gout = loss_fn(out, Yb)
-            loss_hist[step], lr_hist[step], n_hist = lval, cur_lr, step + 1
-            if not math.isfinite(lval) or lval > max_loss:
-                message = stop(f"loss is {lval}", step, cur_lr)
-                break
-            grads = net.backward(cache, gout)
-            if not all_finite(grads, idx):
-                message = stop("non-finite gradient", step, cur_lr)
-                break
-            opt.step(net.params, grads, cur_lr, idx)
-            done = step + 1
-            if not all_finite(net.params, idx):
-                message = stop("non-finite parameters after the update", step, cur_lr)
-                break
-            if ckpt.due(done, n_steps):
-                ckpt.save(done, net, opt, rng, batches, loss_hist, lr_hist, recorder)
-            bar.add_update(time.perf_counter() - t_step - (bar.t_snap - t_snap))  # the update alone
-            bar.tick(done, lval, cur_lr)
+            except RuntimeError as exc:
+                raise ValueError(f"train: the network raised {type(exc).__name__} at step {step}: {exc} (a custom "
+                                 "activation or network?)") from exc
+
     bar.close(done)
     return {"loss": loss_hist[:n_hist], "lr": lr_hist[:n_hist], "message": message}

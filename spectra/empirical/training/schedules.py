@@ -78,6 +78,11 @@ class StepDecay(Schedule):
             raise ValueError(f"milestones must be strictly increasing, got {ms}")
         self.milestones = ms
         self.factor = check_positive(factor, "factor")
+        # the last rate lr * factor**len(milestones) must be a float64 number (factor > 1 can overflow)
+        log10_last = math.log10(self.lr) + len(ms) * math.log10(self.factor)
+        if log10_last > 308:
+            raise ValueError(f"StepDecay: the rate after the last of the {len(ms)} milestones, lr * factor**{len(ms)} "
+                             f"= 10^{log10_last:.1f}, overflows float64; use a smaller factor or fewer milestones")
 
     def __call__(self, step):
         m = sum(1 for s in self.milestones if step >= s)
