@@ -7,7 +7,12 @@
   range (``--degrees 0,1,5:10:6``, ``--weight-var 1:5:41``), parsed by :func:`list_type`;
 * the same network defaults everywhere (depth 2, relu, NTK, weight_var 2, bias_var 0) unless
   a command documents its reason (:func:`add_kernel_args`);
-* bad input: one ``spectra: error: ...`` line on stderr and exit code 2 (:class:`Parser`).
+* bad input: one ``spectra: error: ...`` line on stderr and exit code 2 (:class:`Parser`);
+  a value that starts with ``-`` and is not a number (``-inf``) must be attached with ``=``
+  (``--bias-var=-inf``), as the error then says;
+* ``--plot FILE`` needs an image extension (``.png``, ``.pdf``, ``.svg``, ...), checked before any
+  work: the extension picks the format, and a name without one is refused instead of silently
+  getting a PNG.
 """
 from __future__ import annotations
 
@@ -19,12 +24,15 @@ import sys
 
 import numpy as np
 
-__all__ = ["LIST_HELP", "Parser", "add_kernel_args", "add_output_args", "check_writable", "choice_list_type",
-           "flatten", "list_type", "note_written", "parse_list", "write_output"]
+__all__ = ["LIST_HELP", "PLOT_FORMATS", "Parser", "add_kernel_args", "add_output_args", "check_writable",
+           "choice_list_type", "flatten", "list_type", "note_written", "parse_list", "scalar_type", "write_output"]
 
 # Inclusive ranges are capped so that a typo cannot allocate gigabytes.
 _MAX_RANGE = 1_000_000
 LIST_HELP = "comma-separated; items may be START:STOP:NUM ranges"
+#: File extensions ``--plot`` accepts (matplotlib's savefig formats).
+PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "pgf", "jpg", "jpeg", "tif", "tiff", "webp", "gif",
+                "avif", "raw", "rgba")
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,8 +45,21 @@ class Parser(argparse.ArgumentParser):
         self._negative_number_matcher = re.compile(r"^-\.?\d[\d.eE+\-:,]*$")
 
     def error(self, message):
+        if "expected one argument" in message or "expected at least one argument" in message:
+            message += " (a value that starts with '-' must be attached with '=', e.g. --bias-var=-1:1:3)"
+        message = " ".join(str(message).split())  # one line, whatever the message holds
         sys.stderr.write(f"spectra: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        plot = getattr(ns, "plot", None)
+        if isinstance(plot, str) and plot not in ("", "-"):
+            ext = os.path.splitext(plot)[1].lstrip(".").lower()
+            if ext not in PLOT_FORMATS:
+                self.error(f"argument --plot: {plot!r} needs an image extension ({', '.join(PLOT_FORMATS[:4])}, ...): "
+                           f"the extension picks the format" + (f"; {ext!r} is not one" if ext else ""))
+        return ns, rest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,22 +182,41 @@ def choice_list_type(flag: str, choices):
 # ---------------------------------------------------------------------------------------------
 # shared options
 # ---------------------------------------------------------------------------------------------
+def scalar_type(flag: str, *, integer: bool = False):
+    """An argparse ``type=`` for one number, whose error names the option and what it expects.
+
+    A list or range (``1:5:3``) is refused with a pointer to the commands that take lists.
+    """
+    def parse(text):
+        try:
+            return _number(str(text).strip(), integer)
+        except ValueError:
+            what = "an integer" if integer else "a number"
+            hint = " (this option takes one value; lists and START:STOP:NUM ranges are for 'spectra grid')" \
+                if ("," in str(text) or ":" in str(text)) else ""
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}{hint}") from None
+    parse.__name__ = "integer" if integer else "number"
+    return parse
+
+
 def add_kernel_args(p: argparse.ArgumentParser, *, dim=128, activation="relu", depth=2, weight_var=2.0,
                     bias_var=0.0, kernel="ntk", reason: str = "") -> None:
     """The network's hyperparameters with the package defaults; ``None`` leaves an option out."""
     why = f"; {reason}" if reason else ""
     if dim is not None:
-        p.add_argument("--dim", type=int, default=dim, help=f"input dimension d (default {dim})")
+        p.add_argument("--dim", type=scalar_type("--dim", integer=True), default=dim,
+                       help=f"input dimension d (default {dim})")
     if activation is not None:
         p.add_argument("--activation", default=activation,
                        help=f"activation (relu, erf, gelu, tanh, leaky_relu(0.1), ...; default {activation}{why})")
     if depth is not None:
-        p.add_argument("--depth", type=int, default=depth,
+        p.add_argument("--depth", type=scalar_type("--depth", integer=True), default=depth,
                        help=f"number of nonlinear layers L (0 = linear model; default {depth})")
     if weight_var is not None:
-        p.add_argument("--weight-var", type=float, default=weight_var, help=f"sigma_w^2 > 0 (default {weight_var:g})")
+        p.add_argument("--weight-var", type=scalar_type("--weight-var"), default=weight_var,
+                       help=f"sigma_w^2 > 0 (default {weight_var:g})")
     if bias_var is not None:
-        p.add_argument("--bias-var", type=float, default=bias_var,
+        p.add_argument("--bias-var", type=scalar_type("--bias-var"), default=bias_var,
                        help=f"sigma_b^2 >= 0 (default {bias_var:g}{why})")
     if kernel is not None:
         p.add_argument("--kernel", choices=["ck", "ntk"], default=kernel, help=f"conjugate kernel (ck) or neural tangent kernel (ntk); default {kernel}{why}")
