@@ -81,8 +81,11 @@ def unreliable_fraction_mask(fractional_variance, abs_error_bound, multiplicitie
     [False, True]
     """
     fv = np.asarray(fractional_variance, dtype=float)
-    mult = np.asarray([float(m) for m in np.ravel(multiplicities)]).reshape(np.shape(multiplicities))
+    # multiplicities beyond float64 (C(4096, 2048)) count as inf: their bound is inf unless it is exactly 0
+    mult = np.asarray([float(m) if m < 2**1023 else np.inf for m in np.ravel(multiplicities)]).reshape(
+        np.shape(multiplicities))
+    err = np.asarray(abs_error_bound, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        bound = mult * np.asarray(abs_error_bound, dtype=float) / np.asarray(trace, dtype=float)
+        bound = np.where(err == 0, 0.0, mult * err / np.asarray(trace, dtype=float))
         bad = ~(bound <= limit * np.abs(fv)) | (fv <= 0) & (bound > 0)
     return bad

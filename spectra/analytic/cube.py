@@ -35,13 +35,15 @@ from functools import lru_cache
 import numpy as np
 
 from .._validation import check_dim
+from . import _kink_error
 from .bases import krawtchouk_matrix, krawtchouk_transform
 from .accuracy import check_accuracy
 from .kernels import MLPKernel
 from .precision import MAX_PRECISION, arb_log10, arb_rel_error, arb_to_mpf, to_fixed_point, working_precision
 from .spectrum import Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees, result_columns
 
-__all__ = ["cube_spectrum", "cube_grid_points", "float64_tolerance", "FAST_KERNEL_TOL"]
+__all__ = ["cube_spectrum", "cube_grid_points", "float64_tolerance", "hermite_tolerance", "hermite_tolerances",
+           "FAST_KERNEL_TOL"]
 
 #: Relative float64 rounding tolerance per layer of the kernel recursion (times u = 2^-53 ...).
 FAST_KERNEL_TOL = 64 * np.finfo(float).eps
@@ -113,20 +115,74 @@ def float64_tolerance(kern: MLPKernel, phi_max: float, *, n_terms: int, kink_sca
 
 
 def _fast_tolerance(kern: MLPKernel, d: int, phi_max: float) -> float:
-    """:func:`float64_tolerance` on the cube grid ``c_j = 1 - 2j/d`` (``d + 1`` values; kink scale sqrt(d))."""
-    return float64_tolerance(kern, phi_max, n_terms=d + 1, kink_scale=math.sqrt(d))
+    """:func:`float64_tolerance` on the cube grid ``c_j = 1 - 2j/d`` (``d + 1`` values; kink scale sqrt(d)).
+
+    For the relu and step families it is at least the running bound of
+    :mod:`spectra.analytic._kink_error`, which follows the conditioning of the duals near
+    correlation +-1 (a tiny bias puts ``c = -1`` there); for an even or odd kernel only the points
+    ``c >= 0`` count, the others being their mirror images (:func:`_mirror`).
+    """
+    tol = float64_tolerance(kern, phi_max, n_terms=d + 1, kink_scale=math.sqrt(d))
+    if _kink_error.supports(kern.activation):
+        half = d // 2 + 1 if _parity(kern) else d + 1
+        c = cube_grid_points(d)[:half]
+        ck, ntk = _kink_error.kinked_error_bounds(kern.activation, kern.depth, np.array([[kern.weight_var]]),
+                                                  np.array([[kern.bias_var]]), c,
+                                                  _kink_error.grid_point_errors(d)[:half])
+        run = float((ck if kern.kind == "ck" else ntk)[-1, 0])
+        tol = max(tol, run + (d + 1) * np.finfo(float).eps * phi_max)
+    return tol
+
+
+def _parity(kern: MLPKernel) -> int:
+    """+1 for an even kernel, -1 for an odd one (by the symmetry structure), 0 otherwise."""
+    odd, even = kern.structure
+    return 1 if odd < 0 <= even else (-1 if even < 0 <= odd else 0)
+
+
+def _mirror(kern: MLPKernel, phi: np.ndarray) -> np.ndarray:
+    """Kernel values with ``Phi(-c)`` set to ``+-Phi(c)`` for an even/odd kinked kernel.
+
+    Exact symmetry: the float64 recursion at ``c = -1`` of, e.g., abs without bias passes
+    correlation 1 computed as ``1 - u`` through the step dual, a ``sqrt(u)`` error (1.9e-12 relative
+    at depth 5); its mirror ``c = 1`` is the exactly evaluated diagonal.
+    """
+    par = _parity(kern) if _kink_error.supports(kern.activation) else 0
+    if not par:
+        return phi
+    d = phi.size - 1
+    out = phi.copy()
+    j = np.arange((d + 1) // 2)  # c_j > 0; the middle point c = 0 (even d) stays as computed
+    out[d - j] = par * phi[j]
+    return out
 
 
 def hermite_tolerance(kern: MLPKernel, phi_max: float) -> float:
     """Stated absolute error of the Hermite-series duals propagated through the layers (0 for closed forms)."""
-    act = kern.activation
-    if act.hermite is None:
+    if kern.activation.hermite is None:
         return 0.0
+    return float(hermite_tolerances(kern.activation, kern.depth, kern.weight_var, kern.bias_var, phi_max))
+
+
+def hermite_tolerances(act, depth, weight_var, bias_var, phi_max):
+    """:func:`hermite_tolerance` vectorized over depths and variance pairs (broadcasting; 0 for closed forms).
+
+    ``(L + 1) max(w, 1)^(L + 1) (e_phi(q) + e_phi'(q)) max(max|Phi|, 1)`` with ``q = w + b`` and
+    ``e`` the Hermite duals' :meth:`~spectra.analytic.hermite.HermiteDual.error_bound` at ``q``.
+    """
+    if act.hermite is None:
+        return np.zeros(np.broadcast(depth, weight_var, bias_var, phi_max).shape)
+    depth, wv, bv = np.asarray(depth, dtype=float), np.asarray(weight_var, dtype=float), np.asarray(bias_var, dtype=float)
+    q = wv + bv
+    qs, inv = np.unique(np.ravel(q), return_inverse=True)
+    e = np.zeros(qs.shape)
+    for h in act.hermite:
+        _, m2, tail = h.coefficients(qs)
+        e = e + tail + 64 * np.finfo(float).eps * m2
+    e = e[inv].reshape(q.shape)
     # the Hermite tolerance is relative to E[phi^2]; each layer scales it by at most w * (1 + ...)
-    depth, wv = kern.depth, kern.weight_var
-    q = wv + kern.bias_var
-    hv, hd = act.hermite
-    return (depth + 1) * max(wv, 1.0) ** (depth + 1) * (hv.error_bound([q], [q]) + hd.error_bound([q], [q])) * max(phi_max, 1.0)
+    with np.errstate(over="ignore"):
+        return (depth + 1) * np.maximum(wv, 1.0) ** (depth + 1) * e * np.maximum(phi_max, 1.0)
 
 
 def _exact_balls(kern: MLPKernel, d: int, prec: int):
@@ -134,9 +190,15 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
     from flint import arb, fmpz
 
     binom = _binomials(d)
+    par = _parity(kern)
+    # an even/odd kernel is evaluated at c >= 0 only: Phi(-1) = +-Phi(1) comes from the diagonal
+    # recursion; evaluated directly, abs without bias meets correlation 1 as a ball around 1, whose
+    # square root halves the correct bits at every layer (2^L bits of precision)
+    n_eval = d // 2 + 1 if par else d + 1
     with working_precision(prec):
-        cs = [arb(d - 2 * j) / d for j in range(d + 1)]
+        cs = [arb(d - 2 * j) / d for j in range(n_eval)]
         vals = kern.values_arb(cs, diag_index=0)
+        vals = vals + [par * vals[d - j] for j in range(n_eval, d + 1)]
         p = prec + 8
         err = arb(0)
         ints = []
@@ -250,7 +312,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     zero = np.array([kern.structural_zero(int(k)) for k in degs])
 
     # --- fast path: float64 kernel values, float64 Krawtchouk rows
-    phi = np.asarray(kern._f64(cube_grid_points(d)), dtype=float)
+    phi = _mirror(kern, np.asarray(kern._f64(cube_grid_points(d)), dtype=float))
     phi_max = float(np.max(np.abs(phi)))
     tol_abs = _fast_tolerance(kern, d, phi_max)
     all_degs = tuple(sorted(set(int(k) for k in degs) | ({0, 1} if d >= 1 else {0})))

@@ -23,8 +23,10 @@ from .._progress import Progress
 from .._results import ResultMixin, require_pandas
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
+from . import _kink_error
+from .accuracy import unreliable_fraction_mask
 from .bases import krawtchouk_matrix
-from .cube import FAST_KERNEL_TOL, cube_grid_points
+from .cube import FAST_KERNEL_TOL, cube_grid_points, hermite_tolerances
 from .kernels import _recursion_f64
 
 __all__ = ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
@@ -53,12 +55,16 @@ class CubeGrid(ResultMixin):
     eigenvalues_ck, eigenvalues_ntk : ndarray, shape (L + 1, n_w, n_b, K + 1)
         Unnormalized ``mu_k``.
     fractional_variance_ck, fractional_variance_ntk : ndarray, shape (L + 1, n_w, n_b, K + 1)
-        ``C(d, k) mu_k / Phi(1)``.
+        ``C(d, k) mu_k / Phi(1)``; **NaN** where its absolute error bound ``C(d, k) bound / Phi(1)``
+        exceeds 1 % of it (or it is <= 0 within its bound): see :meth:`unreliable`.  A symmetry zero
+        is exactly 0, never NaN.
     trace_ck, trace_ntk : ndarray, shape (L + 1, n_w, n_b)
         ``Phi(1)``.
     abs_error_bound_ck, abs_error_bound_ntk : ndarray, shape (L + 1, n_w, n_b)
         The stated float64 tolerance of every eigenvalue of that grid point (the same for every
-        degree); an eigenvalue no larger than it is not resolved.
+        degree); an eigenvalue no larger than it is not resolved.  It includes the Hermite-series
+        error (tanh, softplus, ...) and, for the relu and step families, a running bound of the
+        rounding amplified near correlation +-1 (tiny biases).
     symmetry_zero_ck, symmetry_zero_ntk : bool ndarray, shape (L + 1, n_b, K + 1)
         Degrees that vanish exactly by symmetry (odd/even structure of the kernel), which does
         not depend on the weight variance.
@@ -114,6 +120,20 @@ class CubeGrid(ResultMixin):
         ok = np.abs(mu) > getattr(self, f"abs_error_bound_{k}")[..., None]
         return ok & ~getattr(self, f"symmetry_zero_{k}")[:, None, :, :]
 
+    def unreliable(self, kind: str = "ntk") -> np.ndarray:
+        """True where the fractional variance is masked: its absolute error bound exceeds 1 % of it.
+
+        Shape ``(L + 1, n_w, n_b, K + 1)``; those entries of ``fractional_variance_<kind>`` are NaN
+        (files written before the mask existed are checked by the same rule).
+        """
+        k = self._kind(kind)
+        fv = getattr(self, f"fractional_variance_{k}")
+        zero = np.broadcast_to(getattr(self, f"symmetry_zero_{k}")[:, None], fv.shape)
+        comb = [math.comb(int(self.dim), int(j)) for j in self.degrees]
+        bad = unreliable_fraction_mask(fv, getattr(self, f"abs_error_bound_{k}")[..., None], comb,
+                                       getattr(self, f"trace_{k}")[..., None])
+        return (bad | np.isnan(fv)) & ~zero
+
     def optimal_depth(self, kind: str = "ntk", degree: int = 1, *, resolved_only: bool = False) -> np.ma.MaskedArray:
         """The depth maximizing the fractional variance of ``degree``, per ``(weight_var, bias_var)``.
 
@@ -129,7 +149,7 @@ class CubeGrid(ResultMixin):
         skip = getattr(self, f"symmetry_zero_{k}")[:, None, :, deg]  # (L+1, 1, n_b)
         if resolved_only:
             skip = skip | ~self.resolved(k)[..., deg]
-        fv = np.where(skip, -np.inf, fv)
+        fv = np.where(skip | np.isnan(fv), -np.inf, fv)  # masked (NaN) values never win
         best = np.argmax(fv, axis=0)
         top = np.take_along_axis(fv, best[None], axis=0)[0]
         return np.ma.masked_array(self.depths[best], mask=~(top > 0))
@@ -279,6 +299,21 @@ def load_cube_grid(path) -> CubeGrid:
                     *(arrays[name] for name in _ARRAYS))
 
 
+def _add_conditioning(act, L: int, wv: np.ndarray, bv: np.ndarray, d: int, res: np.ndarray, K: int,
+                      chunk_bytes: int) -> None:
+    """Add to the bounds in ``res`` (in place) the Hermite-series error (tanh, ...; per depth and pair,
+    with max|Phi| = Phi(1), the trace, for these positive semi-definite kernels) and, for the relu and
+    step families, the running bound of :mod:`spectra.analytic._kink_error` (tiny biases)."""
+    if act.hermite is not None:
+        for idx in (0, 1):
+            res[idx, :, :, K + 2] += hermite_tolerances(act, np.arange(L + 1)[:, None], wv[None, :], bv[None, :],
+                                                        np.abs(res[idx, :, :, K + 1]))
+    if _kink_error.supports(act):
+        ck, ntk = _kink_error.grid_bounds(act, L, wv, bv, cube_grid_points(d), chunk_bytes)
+        res[0, :, :, K + 2] += ck
+        res[1, :, :, K + 2] += ntk
+
+
 def _symmetry_zeros(act, L: int, bv: np.ndarray, K: int, kind: str) -> np.ndarray:
     """(L + 1, n_b, K + 1): degrees that vanish by the odd/even structure (same rule as cube_spectrum)."""
     from .kernels import kernel_structures, structural_zero
@@ -386,6 +421,7 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
                 bar.update(stop - start, f"{stop}/{P} variance pairs")
     finally:
         bar.close()
+    _add_conditioning(act, L, Wf, Bf, d, res, K, chunk_bytes)
     out = {}
     for idx, name in enumerate(_KINDS):
         # contiguous copies, so that the reshapes below are views (the symmetry zeros are written into them)
@@ -404,6 +440,11 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
         z = np.broadcast_to(zeros[name][:, None], arr.shape)
         arr[z] = 0.0
         fv[z] = 0.0
+        # a fractional variance whose bound exceeds 1 % of it (or that is <= 0 or > 1 within its bound) is NaN
+        bound = out[f"abs_error_bound_{name}"].reshape(L + 1, wv.size, bv.size)[..., None]
+        tr = out[f"trace_{name}"].reshape(L + 1, wv.size, bv.size)[..., None]
+        bad = unreliable_fraction_mask(fv, bound, comb, tr) & ~z
+        fv[bad] = np.nan
     shaped = {k: v.reshape((L + 1, wv.size, bv.size) + v.shape[2:]) for k, v in out.items()}
     shaped.update({f"symmetry_zero_{name}": zeros[name] for name in _KINDS})
     return CubeGrid(d, act.name, wv, bv, np.arange(L + 1), np.arange(K + 1), *(shaped[name] for name in _ARRAYS))

@@ -30,7 +30,7 @@ import numpy as np
 
 from .._validation import check_int
 from . import _funk_hecke as fh
-from .accuracy import check_accuracy
+from .accuracy import check_accuracy, unreliable_fraction_mask
 from .bases import funk_hecke_rule, sphere_multiplicity
 from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
@@ -254,6 +254,13 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision,
         meth[i] = f"radial {M1}/{M2} x " + (f"arb-gl {N} @{prec}" if arb_path else f"float64-gl {N}")
     mult = [sphere_multiplicity(d, int(k)) for k in degs]
     fv = fractional_variances(mult, exact, trace)
+    # a block value within its error estimate times a multiplicity of up to 1e29 (d = 200, k = 20) is
+    # no fraction of anything: those fractional variances (bound above 1 % of the value) are NaN,
+    # flagged by the AccuracyWarning of their degree; before, they summed with the others to 1.0016
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_err = np.where(np.isfinite(rel), rel * np.abs(eig), np.inf)
+    bad = unreliable_fraction_mask(fv, abs_err, mult, trace) & ~np.asarray(zero_all)[degs.astype(int)]
+    fv = np.where(bad, np.nan, fv)
     top = max(float(eigs[M2][0][0]) if not zero_all[0] else 0.0, float(eigs[M2][1][0]) if not zero_all[1] else 0.0)
     max_lr = 2.0 / top if top > 0 else None
     extra = {"radial_eigenvalues": radial, "radial_nodes": [M1, M2]}
