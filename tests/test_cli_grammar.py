@@ -202,3 +202,43 @@ def test_arithmetic_errors_are_one_line_not_a_traceback(monkeypatch, capsys, exc
     assert main(["eigen", "--dim", "4"]) == code
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("spectra: error: ") and type(exc).__name__ in err[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# issue #15: one clear line for scalars, '-' values, --plot names, and kernels beyond float64
+# ---------------------------------------------------------------------------------------------
+def test_scalar_options_say_what_they_expect(capsys):
+    assert "expected an integer, got '2.5'" in _fails(capsys, ["eigen", "--dim", "2.5"], "--dim")
+    line = _fails(capsys, ["eigen", "--dim", "8", "--bias-var", "-1:1:3"], "--bias-var")
+    assert "takes one value" in line and "spectra grid" in line
+
+
+def test_dash_values_that_are_not_numbers_say_to_use_equals(capsys):
+    line = _fails(capsys, ["eigen", "--dim", "8", "--bias-var", "-inf"], "--bias-var")
+    assert "attached with '='" in line
+    _fails(capsys, ["eigen", "--dim", "8", "--bias-var=-inf"], "bias_var must be finite")
+
+
+@pytest.mark.parametrize("name", ["noext", "figure.xyz"])
+@pytest.mark.parametrize("cmd", [["eigen", "--dim", "8"], ["validate", "--dim", "4"],
+                                 ["compare-domains", "--dims", "8"]])
+def test_plot_needs_an_image_extension(cmd, name, tmp_path, capsys):
+    # 'noext' silently became a PNG named noext; the check comes before any work
+    _fails(capsys, [*cmd, "--plot", str(tmp_path / name)], "--plot", "image extension")
+    assert not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["eigen", "--dim", "8", "--weight-var", "1e308"], ("overflows float64", "input layer")),
+    (["eigen", "--dim", "1", "--activation", "x^3", "--depth", "5", "--weight-var", "3", "--kernel", "ck"],
+     ("overflows float64", "depth 5")),
+    (["eigen", "--dim", "8", "--bias-var", "1e-320"], ("bias_var", "smallest normal")),
+])
+def test_kernels_beyond_float64_are_one_line(argv, words, capsys):
+    _fails(capsys, argv, *words)
+
+
+def test_eigen_table_has_the_guarantee_column(capsys):
+    assert main(["eigen", "--dim", "8", "--degrees", "0,1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[3].split()[-1] == "guarantee" and [l.split()[-1] for l in lines[4:]] == ["float64", "certified"]
