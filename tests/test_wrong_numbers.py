@@ -136,9 +136,11 @@ def test_precision_int_on_a_mehler_activation():
     assert _within(s.eigenvalues, ref.eigenvalues, s.rel_error_bound).all()
 
 
-def test_grid_masks_unreliable_fractional_variances_d128():
-    # d = 128, max degree 64: 1597 negative mu/FV values and 729 FV > 1 were returned unflagged
-    g = cube_spectrum_grid(128, "relu", 4, [1.0, 2.0, 3.0], [0.0, 0.5, 2.0], max_degree=64)
+@pytest.mark.parametrize("activation", ["relu", "erf", "gelu"])
+def test_grid_masks_unreliable_fractional_variances_d128(activation):
+    # d = 128, max degree 64: negative mu/FV values and FV > 1 were returned unflagged (on this grid, before
+    # the fix: relu 2572 negative and 634 above 1, erf 2346 and 491, gelu 2966 and 608)
+    g = cube_spectrum_grid(128, activation, 4, [1.0, 2.0, 3.0], [0.0, 0.5, 2.0], max_degree=64)
     for kind in ("ck", "ntk"):
         fv = getattr(g, f"fractional_variance_{kind}")
         mu = getattr(g, f"eigenvalues_{kind}")
@@ -189,3 +191,18 @@ def test_tiny_bias_scan():
                     if not np.all(np.isnan(fv) | (np.abs(fv - fv_ref) <= 0.01 * np.abs(fv_ref) + 1e-15)):
                         violations.append(("fv", act, d, L, row["bias_var"], kind))
     assert violations == []
+
+
+def test_certified_path_stops_within_its_time_budget(monkeypatch):
+    # abs with sigma_b^2 = 1e-300 at depth 200 needs a precision that grows with every layer (103 s to reach
+    # the 131072-bit cap before): past the budget the bound reached is reported as a miss, never as an answer
+    from spectra.analytic import cube as cube_mod
+
+    monkeypatch.setattr(cube_mod, "MAX_SECONDS", 0.0)
+    t = time.perf_counter()
+    with pytest.warns(AccuracyWarning):
+        s = cube_spectrum(3, "abs", 200, 1.0, 1e-300, "ntk")
+    assert time.perf_counter() - t < 10
+    assert not s.meets_rtol.any()
+    with pytest.raises(AccuracyError):
+        cube_spectrum(3, "abs", 200, 1.0, 1e-300, "ntk", strict=True)

@@ -15,7 +15,11 @@ Because ``2^{-d} sum_j |K_j(k)| <= 1``, an error ``eps`` in the kernel values mo
   ``|error| <= FAST_KERNEL_TOL * (depth + 1) * s_d * max|Phi| + (d + 1) u max|Phi|`` with
   ``s_d = sqrt(d)`` for kinked activations (the relu duals' square roots amplify rounding
   near correlation 1) and 1 otherwise; the Hermite-series tolerance is added for
-  activations without a closed form.  The tests check this bound against the exact path.
+  activations without a closed form.  For the relu and step families the tolerance is at least
+  a running error bound of the recursion (:mod:`spectra.analytic._kink_error`): near correlation
+  +-1 (a tiny bias puts ``c = -1`` there) the step dual amplifies rounding like
+  ``u / sqrt(1 - rho^2)``, up to ``sqrt(u)``, and ``auto`` then takes the certified path.
+  The tests check this bound against the exact path.
 * **exact** (certified): kernel values as Arb balls at a working precision ``p``, rounded
   to integers ``N_j ~ 2^p Phi_j``; the Krawtchouk transform of the integers is done
   *exactly* with integer polynomial arithmetic (FLINT), via
@@ -30,6 +34,7 @@ see :func:`spectra.analytic.kernel_structure`) are returned as exactly 0.
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -218,6 +223,10 @@ def _exact_balls(kern: MLPKernel, d: int, prec: int):
     return balls, trace
 
 
+#: Seconds the certified path may spend raising its precision; past it (or past MAX_PRECISION bits)
+#: the bound reached is returned with an AccuracyWarning (AccuracyError with ``strict=True``).
+MAX_SECONDS = 20.0
+
 #: Bits kept beyond log2(Phi(1)/mu_min) and the target: the radius growth of the kernel
 #: recursion (about log2 d for kinked duals near c = 1) and the fixed-point rounding.
 _GUARD_BITS = 32
@@ -350,11 +359,14 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
 
     if need_exact:
         prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(kern, d, degs[need_exact], rtol, abs(trace))
+        start = time.perf_counter()
         while True:
+            t0 = time.perf_counter()
             try:
                 balls, trace_ball = _exact_balls(kern, d, prec)
             except ArithmeticError:
                 balls = None
+            took = time.perf_counter() - t0
             if balls is None:
                 ok, worst_extra = False, prec
             else:
@@ -366,9 +378,15 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
                         worst_extra = max(worst_extra, prec if not math.isfinite(r) else int(math.log2(r / rtol)) + 16)
             if ok or isinstance(precision, (int, np.integer)) or prec >= MAX_PRECISION:
                 break
-            prec = min(prec + worst_extra, MAX_PRECISION)
+            nxt = min(prec + worst_extra, MAX_PRECISION)
+            # bounded time: an attempt costs about prec^2; one that would end past MAX_SECONDS is not
+            # started, and the bound reached so far goes out with an AccuracyWarning (strict: an error)
+            if balls is not None and time.perf_counter() - start + took * (nxt / prec) ** 2 > MAX_SECONDS:
+                break
+            prec = nxt
         if balls is None:
-            raise ArithmeticError(f"could not evaluate the kernel at {prec} bits")
+            raise ArithmeticError(f"could not evaluate the kernel at {prec} bits (the precision cap is "
+                                  f"{MAX_PRECISION} bits, the time budget {MAX_SECONDS:g} s)")
         for i in need_exact:
             b = balls[int(degs[i])]
             exact[i] = arb_to_mpf(b)
