@@ -187,7 +187,7 @@ def test_cos_at_large_weight_variance_is_finite_and_right():
 def test_deep_gelu_is_a_clear_error():
     # "cannot convert float NaN to integer" before
     for depth in (170, 1000):
-        with pytest.raises(ValueError, match="not finite at depth 163") as exc:
+        with pytest.raises(ValueError, match="float64 kernel is not valid at depth 163") as exc:
             _timed(lambda: cube_spectrum(16, "gelu", depth, 2.5, 0, "ck"))
         assert "use a smaller weight_var or depth" in str(exc.value)
 
@@ -353,3 +353,20 @@ def test_no_runtime_warnings_leak_from_repaired_values():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         mlp_kernel([0.5, 1.0], "relu", 520, 4.0, 0.0, "ck")
+
+
+def test_domain_check_of_a_whole_grid():
+    # what cube_spectrum_grid needs (it returned inf/NaN for these): one vectorized check over the grid
+    from spectra.analytic._kernel_domain import check_kernel_domain
+
+    def check(act, L, wv, bv):
+        check_kernel_domain(get_activation(act), L, np.asarray(wv, float)[:, None], np.asarray(bv, float)[None, :],
+                            "ntk", float_only=True)
+
+    with pytest.raises(ValueError, match=r"weight_var=1e\+308.*overflows float64 at the input layer"):
+        check("relu", 2, [2.0, 1e308], [0.0])
+    with pytest.raises(ValueError, match="overflows float64 at depth 9"):
+        check("monomial(2)", 30, [2.0], [0, 1, 2])
+    with pytest.raises(ValueError, match="bias_var=0.*underflows"):
+        check("tanh", 3, [1e-300], [0.0, 1.0])
+    check("erf", 8, [1.0, 2.0, 3.0], [0.0, 0.5, 1.0])  # the golden grid: accepted

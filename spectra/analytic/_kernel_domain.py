@@ -126,25 +126,24 @@ def _arb_magnitude(x) -> str:
 
 
 def _describe(act: Activation, wv: float, bv: float, n: float, kind: str, layer: int, which: str,
-              f64_value: float, ball) -> str:
+              f64_value: float, ball, tried_arb: bool) -> str:
     """The message for a diagonal out of range at ``layer`` (``ball``: its Arb value, or None if unknown)."""
     from flint import arb
 
     sym = f"{'Sigma' if which == 'ck' else 'Theta'}^{layer + 1}(x, x)"
     where = "the input layer" if layer == 0 else f"depth {layer} (after {layer} nonlinear layer{'s' if layer > 1 else ''})"
     head = f"{kind.upper()} {act.name}, weight_var={wv:g}, bias_var={bv:g}, norm={n:g}"
-    rng = f"[{KERNEL_MIN:.4g}, {KERNEL_MAX:.4g}]"
-    if ball is None and not np.isfinite(f64_value) and act.exact:
-        return (f"{head}: the float64 kernel is not finite at {where} ({sym} = {f64_value:.4g}: the float64 "
-                f"{act.name} dual loses every digit there) and its Arb value could not be bounded at up to "
-                f"{_MAX_BITS} bits; use a smaller weight_var or depth")
-    big = bool(ball > arb(KERNEL_MAX)) if ball is not None else not (f64_value < KERNEL_MIN)
+    if ball is None and (not (f64_value >= 0) or (math.isinf(f64_value) and tried_arb)):  # no verdict
+        arb_note = f" and its Arb value could not be bounded at up to {_MAX_BITS} bits" if tried_arb else ""
+        return (f"{head}: the float64 kernel is not valid at {where} ({sym} = {f64_value:.4g}: the float64 "
+                f"{act.name} dual fails there){arb_note}; use a smaller weight_var or depth")
+    big = bool(ball > arb(KERNEL_MAX)) if ball is not None else f64_value > KERNEL_MAX
     value = _arb_magnitude(ball) if ball is not None else f"{f64_value:.4g} in float64"
     hint = ("use a smaller weight_var, bias_var or depth" if big
             else "use a larger weight_var or bias_var, or a smaller depth")
     return (f"{head}: the kernel {'overflows' if big else 'underflows'} float64 at {where}: the diagonal {sym} "
-            f"is {value}, outside {rng} (every layer's variance must be a normal float64 number of moderate "
-            f"size); {hint}")
+            f"is {value}, outside [{KERNEL_MIN:.4g}, {KERNEL_MAX:.4g}] (every layer's variance must be a normal "
+            f"float64 number of moderate size); {hint}")
 
 
 def _exact_range(act: Activation, depth: int, wv: float, bv: float, n: float, kind: str):
@@ -178,7 +177,8 @@ def _exact_range(act: Activation, depth: int, wv: float, bv: float, n: float, ki
     return False, None
 
 
-def check_kernel_domain(act: Activation, depth: int, weight_var, bias_var, kind: str = "ntk", *, norms=(1.0,)):
+def check_kernel_domain(act: Activation, depth: int, weight_var, bias_var, kind: str = "ntk", *, norms=(1.0,),
+                        float_only: bool = False):
     """Raise ``ValueError`` unless every layer's diagonal variance lies in ``[KERNEL_MIN, KERNEL_MAX]``.
 
     Parameters
@@ -192,9 +192,22 @@ def check_kernel_domain(act: Activation, depth: int, weight_var, bias_var, kind:
     norms : sequence of float or array_like
         ``||x||^2/d`` values at which the diagonal is taken (1 on the cube and the sphere).
 
+    float_only : bool
+        Decide by the float64 diagonal alone (for float64-only engines such as the cube grid,
+        which cannot repair a value in Arb).
+
     The float64 diagonal decides for almost every input; a point whose float64 diagonal leaves
-    the range is re-checked in Arb (closed-form activations), so a float64 dual that merely
-    overflows on the way (``gelu`` at variance 1e17) is no reason to refuse.
+    the range is re-checked in Arb (closed-form activations, unless ``float_only``), so a float64
+    dual that merely overflows on the way (``gelu`` at variance 1e17) is no reason to refuse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spectra.analytic import get_activation
+    >>> check_kernel_domain(get_activation("relu"), 2, np.array([[2.0], [1e308]]), np.array([[0.0, 1.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: NTK relu, weight_var=1e+308, bias_var=0, norm=1: the kernel overflows float64 at the input layer: ...
     """
     for n in norms:
         qs, ts = _diagonal_f64(act, depth, weight_var, bias_var, n)
@@ -214,7 +227,8 @@ def check_kernel_domain(act: Activation, depth: int, weight_var, bias_var, kind:
                 bad |= np.broadcast_to(_out_of_range(v), shape)
         for i in map(tuple, np.argwhere(bad)):
             wv, bv, nn = float(W[i]), float(B[i]), float(N[i])
-            ok, found = _exact_range(act, depth, wv, bv, nn, kind) if act.exact else (False, None)
+            tried = act.exact and not float_only
+            ok, found = _exact_range(act, depth, wv, bv, nn, kind) if tried else (False, None)
             if ok:
                 continue
             if found is None:  # no Arb verdict: the first layer out of range in float64
@@ -224,7 +238,7 @@ def check_kernel_domain(act: Activation, depth: int, weight_var, bias_var, kind:
             else:
                 layer, which, ball = found
             f64 = float(np.broadcast_to((qs if which == "ck" else ts)[layer], shape)[i])
-            raise ValueError(_describe(act, wv, bv, nn, kind, layer, which, f64, ball))
+            raise ValueError(_describe(act, wv, bv, nn, kind, layer, which, f64, ball, tried))
 
 
 def check_cauchy_schwarz(c: np.ndarray, nx, ny) -> np.ndarray:
