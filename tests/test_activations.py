@@ -116,3 +116,18 @@ def test_mlp_kernel_broadcasting_and_all_depths():
         mlp_kernel(0.0, "relu", 1, -1.0, 0.0)
     with pytest.raises(ValueError, match="c must be finite"):
         mlp_kernel(np.nan, "relu", 1, 1.0, 0.0)
+
+
+def test_declared_parity_is_checked_relative_to_scale():
+    # issue #15: custom_activation(np.cos, -sin, parity="odd") must be refused (its spectrum's trace was wrong)
+    with pytest.raises(ValueError, match="parity"):
+        custom_activation(np.cos, lambda x: -np.sin(x), parity="odd")
+    # a tiny function is judged against its own scale, not against 1 (the old check accepted this)
+    with pytest.raises(ValueError, match="parity"):
+        custom_activation(lambda x: 1e-13 * np.cos(x), lambda x: -1e-13 * np.sin(x), parity="odd")
+    # not odd between the old probe points 0, 0.3, 1, 2.5 (the old check accepted this)
+    with pytest.raises(ValueError, match="parity"):
+        custom_activation(lambda x: np.sin(x) + 0.1 * np.sin(10 * np.pi * x) ** 2, np.cos, parity="odd")
+    # right declarations pass, at any scale
+    custom_activation(np.cos, lambda x: -np.sin(x), parity="even")
+    custom_activation(lambda x: 1e-200 * np.sin(x), lambda x: 1e-200 * np.cos(x), parity="odd")

@@ -1,8 +1,9 @@
 """The closed-form dual kernels known to the numba grid path: one enum, defined once.
 
-``Activation.dispatch`` holds one of these codes and ``Activation.dispatch_params`` its two
-parameters; :mod:`spectra.analytic._duals_numba` branches on them (numba treats ``IntEnum``
-members as compile-time constants).
+``Activation.dispatch`` holds one of these codes and ``Activation.dispatch_params`` its parameters
+(two for most, three for scaled erf, the coefficients for polynomials);
+:mod:`spectra.analytic._duals_numba` branches on them (numba treats ``IntEnum`` members as
+compile-time constants).
 """
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ class Dual(IntEnum):
     IDENTITY = 8
     MONOMIAL = 9     #: x^n, p0 = n
     GELU = 10
+    RELU_POWER = 11  #: max(x, 0)^n, p0 = n in {2, 3}
+    EXP = 12
+    GAUSSIAN = 13    #: exp(-x^2)
+    SCALED_ERF = 14  #: a erf(b x) + c, params (a, b, c)
+    POLYNOMIAL = 15  #: sum_j a_j x^j, params (a_0, ..., a_n)
+    ELU = 16         #: x for x > 0, alpha (e^x - 1) for x <= 0; p0 = alpha

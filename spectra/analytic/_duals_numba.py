@@ -123,6 +123,126 @@ def _mono_moment(n, c, p):
     return out
 
 
+@njit(cache=True)
+def _poly_g(coef, m, v):
+    # g_m(v) = sum_{j >= m, j - m even} a_j j!/(j-m)! (j-m-1)!! v^((j-m)/2)  (see closed_forms_extra)
+    out = 0.0
+    j = m
+    while j < coef.shape[0]:
+        r = j - m
+        w = 1.0
+        for t in range(r + 1, j + 1):
+            w *= t
+        for t in range(1, r, 2):
+            w *= t
+        out += w * coef[j] * v ** (r // 2)
+        j += 2
+    return out
+
+
+@njit(cache=True)
+def _poly_dual(coef, shift, c, v1, v2):
+    out = 0.0
+    fact = 1.0
+    for m in range(coef.shape[0] - shift):
+        if m > 0:
+            fact *= m
+        out += _poly_g(coef, m + shift, v1) * _poly_g(coef, m + shift, v2) * c**m / fact
+    return out
+
+
+def _gauss_legendre_01(n):
+    """Gauss-Legendre nodes and weights on [0, 1] (Golub-Welsch: eigenvalues of the Jacobi matrix)."""
+    k = np.arange(1, n)
+    off = k / np.sqrt(4.0 * k * k - 1.0)
+    lam, vec = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
+    return (lam + 1.0) / 2.0, vec[0] ** 2  # weights 2 v0^2 on [-1, 1], halved on [0, 1]
+
+
+# ELU's Owen T integrals: 48 nodes on [0, min(1, 12/|a h|)] (the integrand is entire there; beyond
+# 12/|a h| it is below e^-72 of its value at 0)
+_GL_T, _GL_W = _gauss_legendre_01(48)
+
+
+@njit(cache=True)
+def _owen_t(x, a):
+    """Owen's T(x, a) = (1/2 pi) int_0^a exp(-x^2 (1 + t^2)/2)/(1 + t^2) dt, for |a| <= 1."""
+    if a == 0.0:
+        return 0.0
+    G = abs(a * x)
+    top = min(1.0, 12.0 / G) if G > 0.0 else 1.0
+    acc = 0.0
+    for i in range(_GL_T.shape[0]):
+        t = top * _GL_T[i]
+        at = a * t
+        acc += _GL_W[i] * math.exp(-0.5 * G * G * t * t) / (1.0 + at * at)
+    return a * top * acc * math.exp(-0.5 * x * x) / (2.0 * _PI)
+
+
+@njit(cache=True, inline="always")
+def _ncdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@njit(cache=True)
+def _owen_term(x, Dn, G, s):
+    # -T(x, s/D) and its step, in the regime where Owen's T is taken with |a| <= 1 (see analytic._elu)
+    if abs(Dn) >= s and Dn != 0.0:
+        return -_owen_t(x, s / Dn)
+    X = 0.5 * (_ncdf(x) * _ncdf(-G) + _ncdf(G) * _ncdf(-x))
+    return X + _owen_t(G, Dn / s) - (0.5 if Dn > 0.0 else 0.0)
+
+
+@njit(cache=True)
+def _elu_pair(al, c, v1, v2):
+    """ELU duals (E[phi phi], E[phi' phi']): elementary terms and Owen's T (see spectra.analytic._elu)."""
+    s2 = v1 * v2 - c * c
+    s = math.sqrt(s2) if s2 > 0.0 else 0.0
+    th = math.atan2(s, c)
+    r1 = math.sqrt(v1)
+    r2 = math.sqrt(v2)
+    D1 = v1 + c
+    D2 = v2 + c
+    h = -D1 / r1
+    k = -D2 / r2
+    if s == 0.0:
+        if c > 0.0:
+            F1, F2, FA = _ncdf(-r1), _ncdf(-r2), _ncdf(min(h, k))
+        else:
+            F1, F2, FA = 0.0, 0.0, 0.0
+    else:
+        bc = 0.5 if c <= 0.0 else 0.0
+        F1 = 0.5 * _ncdf(-r1) + 0.5 * _ncdf(-c / r2) + _owen_term(-c / r2, c, s / r2, s) - bc
+        F2 = 0.5 * _ncdf(-r2) + 0.5 * _ncdf(-c / r1) + _owen_term(-c / r1, c, s / r1, s) - bc
+        p = D1 * D2
+        beta = 0.0 if p > 0.0 else (0.5 if (p < 0.0 or h + k < 0.0) else 0.0)
+        FA = (0.5 * _ncdf(h) + 0.5 * _ncdf(k) + _owen_term(h, D1, s / r1, s) + _owen_term(k, D2, s / r2, s)
+              - beta)
+    sq = math.sqrt(2.0 * _PI)
+    quad = (_PI - th) / (2.0 * _PI)
+    relu = (s + (_PI - th) * c) / (2.0 * _PI)
+    eA = math.exp((v1 + v2) / 2.0 + c)
+    e1 = math.exp(v1 / 2.0)
+    e2 = math.exp(v2 / 2.0)
+    gg = eA * FA - e1 * F1 - e2 * F2 + quad
+    rg = e2 * (c * (_ncdf(-r2) - F2) + r1 * math.exp(-c * c / (2.0 * v1)) / sq * _ncdf(-s / r1)) - r1 / (2.0 * sq)
+    gr = e1 * (c * (_ncdf(-r1) - F1) + r2 * math.exp(-c * c / (2.0 * v2)) / sq * _ncdf(-s / r2)) - r2 / (2.0 * sq)
+    V = relu + al * (rg + gr) + al * al * gg
+    dV = quad + al * (e2 * (_ncdf(-r2) - F2) + e1 * (_ncdf(-r1) - F1)) + al * al * eA * FA
+    return V, dV
+
+
+@njit(cache=True, inline="always")
+def _relu_power(n, c, s, theta, P):
+    """(E[u_+^n v_+^n], n^2 E[u_+^(n-1) v_+^(n-1)]) for n in {2, 3} (Cho & Saul 2009)."""
+    t = _PI - theta
+    v1 = (s + t * c) / (2.0 * _PI)
+    v2 = (3.0 * s * c + t * (P + 2.0 * c * c)) / (2.0 * _PI)
+    if n == 2:
+        return v2, 4.0 * v1
+    return (s * (4.0 * P + 11.0 * c * c) + t * (9.0 * P * c + 6.0 * c * c * c)) / (2.0 * _PI), 9.0 * v2
+
+
 @njit(cache=True, inline="always")
 def _relu_family(code, a, b, c, s, theta):
     """Duals of a min(x,0) + b max(x,0) (and of its derivative), from s = sqrt(v1 v2 - c^2) and the angle.
@@ -139,11 +259,34 @@ def _relu_family(code, a, b, c, s, theta):
 
 @njit(cache=True)
 def dual_pair(code, params, c, v1, v2):
-    """Return ``(E[phi(u)phi(v)], E[phi'(u)phi'(v)])`` for the closed form ``code`` with ``params`` (2,)."""
+    """Return ``(E[phi(u)phi(v)], E[phi'(u)phi'(v)])`` for the closed form ``code`` with ``params`` (1-D)."""
     if code == Dual.RELU_FAMILY or code == Dual.STEP_FAMILY:
         s2 = v1 * v2 - c * c
         s = math.sqrt(s2) if s2 > 0.0 else 0.0
         return _relu_family(code, params[0], params[1], c, s, math.atan2(s, c))
+    if code == Dual.RELU_POWER:
+        P = v1 * v2
+        s2 = P - c * c
+        s = math.sqrt(s2) if s2 > 0.0 else 0.0
+        return _relu_power(int(params[0]), c, s, math.atan2(s, c), P)
+    if code == Dual.ELU:
+        return _elu_pair(params[0], c, v1, v2)
+    if code == Dual.EXP:
+        e = math.exp((v1 + v2) / 2 + c)
+        return e, e
+    if code == Dual.GAUSSIAN:
+        D = (1 + 2 * v1) * (1 + 2 * v2) - 4 * c * c
+        r = 1.0 / math.sqrt(D)
+        return r, 4.0 * c * r / D
+    if code == Dual.SCALED_ERF:
+        a2 = params[0] * params[0]
+        b2 = params[1] * params[1]
+        A = (1 + 2 * b2 * v1) * (1 + 2 * b2 * v2)
+        x = min(1.0, max(-1.0, 2 * b2 * c / math.sqrt(A)))
+        return (a2 * 2.0 / _PI * math.asin(x) + params[2] * params[2],
+                a2 * b2 * 4.0 / _PI / math.sqrt(A - 4 * b2 * b2 * c * c))
+    if code == Dual.POLYNOMIAL:
+        return _poly_dual(params, 0, c, v1, v2), _poly_dual(params, 1, c, v1, v2)
     if code == Dual.ERF:
         a = (1 + 2 * v1) * (1 + 2 * v2)
         x = 2 * c / math.sqrt(a)
@@ -183,13 +326,15 @@ def _dual_lane(code, params, c, q, inv):
         den = 1.0 + 2.0 * q
         x = min(1.0, max(-1.0, 2.0 * c / den))
         return 2.0 / _PI * fast_asin(x), 4.0 / _PI / (den * math.sqrt((1.0 - x) * (1.0 + x)))
-    if code == Dual.RELU_FAMILY or code == Dual.STEP_FAMILY:
+    if code == Dual.RELU_FAMILY or code == Dual.STEP_FAMILY or code == Dual.RELU_POWER:
         # theta = arccos(c/q) from 1 -+ rho = (q -+ c)/q: exact at c = q (no sqrt(eps) error)
         ac = abs(c)
         half = min(1.0, max(0.0, 0.5 * (q - ac) * inv))
         t = 2.0 * fast_asin(math.sqrt(half))
         theta = t if c >= 0.0 else _PI - t
         d2 = (q - c) * (q + c)
+        if code == Dual.RELU_POWER:
+            return _relu_power(int(params[0]), c, math.sqrt(max(d2, 0.0)), theta, q * q)
         return _relu_family(code, params[0], params[1], c, math.sqrt(max(d2, 0.0)), theta)
     return dual_pair(code, params, c, q, q)
 
@@ -202,8 +347,8 @@ def grid_spectra(code, params, depth, wv, bv, cgrid, Mh, tol, out):
     """Fused recursion + Krawtchouk transform over (weight_var, bias_var) pairs.
 
     Pairs are processed in blocks whose members share control flow, so the inner loops run
-    over pairs and vectorize.  code, params : the activation's :class:`Dual` and its (2,)
-    parameters; wv, bv : (P,); cgrid : (m,); Mh : (K+1, m//2 + 1), the first half of the
+    over pairs and vectorize.  code, params : the activation's :class:`Dual` and its
+    parameters (1-D); wv, bv : (P,); cgrid : (m,); Mh : (K+1, m//2 + 1), the first half of the
     Krawtchouk rows (M[k, d-j] = (-1)^k M[k, j]); tol : (2,) = (tol_a, tol_b).
     Output ``out`` : (2, depth+1, P, K+3), kernel 0 = CK, 1 = NTK; ``out[..., :K+1]`` the
     eigenvalues, ``out[..., K+1]`` the kernel at c = 1 and ``out[..., K+2]`` the stated absolute

@@ -38,6 +38,7 @@ import numpy as np
 
 from ._activation import INF, Activation
 from .closed_forms import ab_relu, ab_step, closed_forms, leaky_relu, monomial
+from .closed_forms_extra import elu, extra_closed_forms, polynomial, relu_power, scaled_erf
 from ._symbolic import is_symbolic, symbolic_functions
 from .hermite import builtin_hermite_activation, hermite_activation
 
@@ -49,6 +50,10 @@ __all__ = [
     "INF",
     "ab_relu",
     "ab_step",
+    "relu_power",
+    "scaled_erf",
+    "polynomial",
+    "elu",
 ]
 
 
@@ -67,7 +72,30 @@ def available_activations() -> list[str]:
     >>> "relu" in available_activations()
     True
     """
-    return sorted(list(closed_forms()) + ["leaky_relu(a)", "monomial(n)"] + list(_HERMITE_NAMES))
+    return sorted(list(closed_forms()) + list(extra_closed_forms()) + list(_PARAMETRIZED) + list(_HERMITE_NAMES))
+
+
+#: parametrized names with their syntax (see get_activation)
+_PARAMETRIZED = ("leaky_relu(a)", "monomial(n)", "relu_power(n)", "scaled_erf(a, b, c)", "polynomial(a0, a1, ...)",
+                 "elu(alpha)")
+
+
+def _numbers(arg, what: str) -> list:
+    """The comma-separated numbers of a name's argument (``"1, -0.5, 2e-3"``)."""
+    try:
+        return [float(x) for x in arg.split(",")]
+    except ValueError:
+        raise ValueError(f"activation: {what} must be comma-separated numbers, got {arg!r}") from None
+
+
+def _integer(raw, what: str, allowed: str) -> int:
+    try:
+        deg = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"activation: {what} must be an integer {allowed}, got {raw!r}") from None
+    if not deg.is_integer():
+        raise ValueError(f"activation: {what} must be an integer {allowed}, got {raw!r}")
+    return int(deg)
 
 
 def get_activation(name, **params) -> Activation:
@@ -78,9 +106,13 @@ def get_activation(name, **params) -> Activation:
     name : str or Activation
         One of :func:`available_activations`. Parametrized forms: ``"leaky_relu"`` with
         ``slope=a`` (default 0.01) or ``"leaky_relu(0.1)"``; ``"monomial"`` with ``degree=n``
-        or ``"monomial(3)"`` (also ``"x^3"``).
+        or ``"monomial(3)"`` (also ``"x^3"``); ``"relu_power(2)"`` (also ``"relu^2"``) for
+        ``max(x, 0)^n``, n in {2, 3}; ``"scaled_erf(a, b, c)"`` for ``a erf(b x) + c``;
+        ``"polynomial(a0, a1, ...)"`` for ``sum_j a_j x^j`` (ascending coefficients);
+        ``"elu"`` (alpha 1) or ``"elu(0.5)"``.
     **params
-        ``slope`` for leaky relu, ``degree`` for monomials.
+        ``slope`` for leaky relu, ``degree`` for monomials and rectified monomials, ``a``, ``b``,
+        ``c`` for scaled erf, ``coefficients`` for polynomials, ``alpha`` for ELU.
 
     Returns
     -------
@@ -99,6 +131,10 @@ def get_activation(name, **params) -> Activation:
     False
     >>> get_activation("leaky_relu(0.2)").name
     'leaky_relu(0.2)'
+    >>> get_activation("relu^3").name, get_activation("scaled_erf(1, -0.5, 2e-3)").name
+    ('relu_power(3)', 'scaled_erf(1, -0.5, 0.002)')
+    >>> get_activation("polynomial", coefficients=[1, 0, 2]).name
+    'polynomial(1, 0, 2)'
     """
     if isinstance(name, Activation):
         return name
@@ -110,6 +146,8 @@ def get_activation(name, **params) -> Activation:
         arg = rest[:-1].strip()
     elif key.startswith("x^"):
         key, arg = "monomial", key[2:]
+    elif key.startswith("relu^"):
+        key, arg = "relu_power", key[5:]
     key = key.strip().replace("-", "_")  # the name only: an argument may be negative ("leaky_relu(-0.5)")
     key = _ALIASES.get(key, key)
     if key == "leaky_relu":
@@ -119,19 +157,36 @@ def get_activation(name, **params) -> Activation:
             raise ValueError(f"activation: leaky_relu slope must be a number, got {arg!r}") from None
         return leaky_relu(slope)
     if key == "monomial":
-        raw = params.get("degree", arg if arg else 2)
+        return monomial(_integer(params.get("degree", arg if arg else 2), "monomial degree", "in [1, 12]"))
+    if key == "relu_power":
+        return relu_power(_integer(params.get("degree", arg if arg else 2), "relu_power degree", "2 or 3"))
+    if key == "scaled_erf":
+        if arg:
+            vals = _numbers(arg, "scaled_erf(a, b, c)")
+            if len(vals) != 3:
+                raise ValueError(f"activation: scaled_erf takes three numbers (a, b, c) for a erf(b x) + c, got {arg!r}")
+        else:
+            vals = [params.get("a", 1.0), params.get("b", 1.0), params.get("c", 0.0)]
+        return scaled_erf(*vals)
+    if key == "elu":
         try:
-            deg = float(raw)
+            alpha = float(params.get("alpha", arg if arg else 1.0))
         except (TypeError, ValueError):
-            raise ValueError(f"activation: monomial degree must be an integer in [1, 12], got {raw!r}") from None
-        if not deg.is_integer():
-            raise ValueError(f"activation: monomial degree must be an integer in [1, 12], got {raw!r}")
-        return monomial(int(deg))
+            raise ValueError(f"activation: elu alpha must be a number, got {arg!r}") from None
+        return elu(alpha)
+    if key == "polynomial":
+        if not arg and "coefficients" not in params:
+            raise ValueError("activation: polynomial needs its coefficients a0, a1, ... (ascending), "
+                             "e.g. 'polynomial(0, 1, 0, -0.5)' or coefficients=[...]")
+        return polynomial(*(_numbers(arg, "polynomial coefficients") if arg else params["coefficients"]))
     if arg is not None:
         raise ValueError(f"activation: {key!r} takes no parameter, got {name!r}")
     cf = closed_forms()
     if key in cf:
         return cf[key]
+    extra = extra_closed_forms()
+    if key in extra:
+        return extra[key]
     if key in _HERMITE_NAMES:
         return builtin_hermite_activation(key)
     raise ValueError(f"activation: unknown name {name!r}; known: {', '.join(available_activations())}")
@@ -196,9 +251,31 @@ def custom_activation(fn, derivative: Optional[Callable] = None, name: str = "cu
     if not (np.all(np.isfinite(probe)) and np.all(np.isfinite(dprobe))):
         raise ValueError("custom_activation: fn or derivative returned non-finite values on [-2.5, 2.5]")
     if parity is not None:
-        sign = -1.0 if parity == "odd" else 1.0
-        if not np.allclose(probe[::-1], sign * probe, rtol=1e-12, atol=1e-12 * max(1.0, np.abs(probe).max())):
-            raise ValueError(f"custom_activation: parity={parity!r} declared but fn(-x) != {'-' if sign < 0 else ''}fn(x)")
+        _check_parity(fn, parity)
     st = {None: (INF, INF), "odd": (INF, -1), "even": (-1, INF)}[parity]
     dst = {None: (INF, INF), "odd": (-1, INF), "even": (INF, -1)}[parity]
     return hermite_activation(name, fn, derivative, st, dst, mehler=mehler)
+
+
+#: where a declared parity is checked: 48 irregularly spaced points in (0, 4] (no common period)
+_PARITY_GRID = 4.0 * (np.arange(1, 49) / 48.0) ** 1.3 + 1e-3 * np.sqrt(np.arange(1, 49))
+_PARITY_RTOL = 1e-10
+
+
+def _check_parity(fn, parity: str) -> None:
+    """Refuse a declared parity that ``fn`` does not have: ``fn(-x) = +-fn(x)`` on a grid, to
+    ``_PARITY_RTOL`` times the scale ``max |fn|`` of the function on that grid."""
+    x = _PARITY_GRID
+    with np.errstate(all="ignore"):
+        f, g = np.asarray(fn(x), dtype=float), np.asarray(fn(-x), dtype=float)
+    ok = np.isfinite(f) & np.isfinite(g)
+    if not np.any(ok):
+        raise ValueError(f"custom_activation: parity={parity!r} cannot be checked: fn is not finite on [-4, 4]")
+    f, g = f[ok], g[ok]
+    scale = max(np.abs(f).max(), np.abs(g).max())
+    sign = -1.0 if parity == "odd" else 1.0
+    dev = np.abs(g - sign * f).max()
+    if dev > _PARITY_RTOL * scale:
+        raise ValueError(f"custom_activation: parity={parity!r} declared but fn(-x) != {'-' if sign < 0 else ''}fn(x): "
+                         f"they differ by {dev:.3g} (relative to max|fn| = {scale:.3g}) on [-4, 4]")
+
