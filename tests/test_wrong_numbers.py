@@ -107,13 +107,7 @@ def test_certified_path_reports_a_failure_instead_of_an_inf_bound():
         cube_spectrum(12, "relu", 2, 2.0, 1e-12, "ntk", precision=53, strict=True)
 
 
-def test_gaussian_fractional_variances_do_not_exceed_one():
-    # the fractional variances summed to 1.0016: float64 noise (bound inf) times multiplicities up to 1e29
-    t = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AccuracyWarning)
-        s = gaussian_spectrum(200, "tanh", 1, 1e-3, 1e-3, "ntk", precision=128)
-    assert time.perf_counter() - t < 20
+def _check_gaussian_fv(s):
     fv = np.asarray(s.fractional_variance, dtype=float)
     rel = np.asarray(s.rel_error_bound, dtype=float)
     assert np.nansum(fv) <= 1 + 1e-9
@@ -121,6 +115,36 @@ def test_gaussian_fractional_variances_do_not_exceed_one():
     shown = ~np.isnan(fv)
     assert np.all(rel[shown] <= 0.01) and np.all(~shown[rel > 0.02])
     assert abs(np.nansum(fv) - 1) < 1e-7  # degrees 0, 1 carry all but ~1e-8 (k = 2, 3: 7.9e-9, 2.7e-9)
+
+
+def test_gaussian_fractional_variances_do_not_exceed_one():
+    # gaussian_spectrum(200, "tanh", 1, 1e-3, 1e-3, "ntk", precision=128) summed to 1.0016: its precision
+    # was ignored (float64), and float64 noise (bound inf) at k >= 2 times multiplicities up to 1e29 counted.
+    # The float64 path (what that call ran) now masks those fractional variances
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AccuracyWarning)
+        s = gaussian_spectrum(200, "tanh", 1, 1e-3, 1e-3, "ntk")
+    assert time.perf_counter() - t < 10
+    assert s.method[2].endswith("float64-gl 113")
+    _check_gaussian_fv(s)
+    assert np.sum(np.isnan(s.fractional_variance)) == 19  # k = 2..20 are within their float64 error
+
+
+@pytest.mark.slow
+def test_gaussian_precision_128_is_honoured():
+    # the same call with its precision honoured (Arb Mehler duals): 36 s on a loaded machine, so slow
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AccuracyWarning)
+        s = gaussian_spectrum(200, "tanh", 1, 1e-3, 1e-3, "ntk", precision=128)
+    assert "arb-gl" in s.method[0]
+    _check_gaussian_fv(s)
+    assert np.all(np.asarray(s.rel_error_bound)[:8] <= 1e-8)
+
+
+def test_gaussian_precision_refused_where_the_mehler_series_does_not_reach():
+    with pytest.raises(ValueError, match="precision=100"):
+        gaussian_spectrum(3, "tanh", 1, 1.0, 0.1, "ntk", precision=100, max_degree=2)
 
 
 def test_precision_int_on_a_mehler_activation():

@@ -34,7 +34,7 @@ from .accuracy import check_accuracy, unreliable_fraction_mask
 from .bases import funk_hecke_rule, sphere_multiplicity
 from .kernels import MLPKernel
 from .precision import arb_to_mpf, working_precision
-from .sphere import _spectrum as _sphere_spectrum
+from .sphere import _mehler_reach, _spectrum as _sphere_spectrum
 from .spectrum import (DEFAULT_MAX_DEGREE, Spectrum, check_spectrum_inputs, fractional_variances, parse_degrees,
                        result_columns)
 
@@ -215,7 +215,13 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision,
     if radial_nodes is None:
         radial_nodes = (14, 20) if d >= 64 else (24, 32)
     M1, M2 = (check_int(m, "radial_nodes", minimum=2) for m in radial_nodes)
-    arb_path = kern.exact and precision != "float64"
+    # closed forms take the Arb rule unless float64 is asked for; Mehler-series activations (tanh, ...)
+    # take it when a precision is given (honoured, not ignored), where their series reaches the rule
+    fixed_bits = isinstance(precision, (int, np.integer))
+    arb_path = precision != "float64" and (kern.exact or (fixed_bits and kern.activation.high_precision))
+    if arb_path and not kern.exact and not _mehler_reach(kern, d, rtol):
+        raise ValueError(f"precision={precision}: the Mehler series of {kern.activation.name!r} does not reach the "
+                         f"correlations of the d={d} angular rule; use precision='auto' or 'float64'")
     if arb_path:
         check = [k for k in range(K + 1) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
