@@ -225,7 +225,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision,
     if arb_path:
         check = [k for k in range(K + 1) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
-        _, _, _, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)
+        prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)[3:7]
         prec += 32
         N = N2
     else:
