@@ -155,6 +155,8 @@ class MLPKernel:
     def diagonal(self, norm=1.0) -> float:
         """Float64 ``K(x, x)`` for ``||x||^2/d = norm`` (``Phi(1)``, the trace, for ``norm = 1``)."""
         n = float(check_variance(norm, "norm"))
+        if n != 1.0:
+            check_kernel_domain(self.activation, self.depth, self.weight_var, self.bias_var, self.kind, norms=[n])
         return float(self._f64(np.asarray(n), n, n))
 
     def values_arb(self, c_list, *, norm_x=1, norm_y=1, diag_index=None) -> list:
