@@ -33,6 +33,10 @@ def test_tiny_bias_auto_takes_a_path_whose_bound_holds():
     assert abs(float(exact) - 1.1253954285466161e-07) < 1e-20
     assert _within(s.eigenvalues, [float(exact)], s.rel_error_bound).all()
     assert s.rel_error_bound[0] <= 1e-5
+    # forced float64: the same 1.12544545e-07, now with a bound that covers its 4.4e-5 error
+    f = cube_spectrum(3, "relu", 1, 2.0, 1e-12, "ntk", rtol=1e-5, degrees=[3], precision="float64")
+    assert abs(f.eigenvalues[0] - float(exact)) / float(exact) > 4e-5
+    assert _within(f.eigenvalues, [float(exact)], f.rel_error_bound).all()
 
 
 def test_tiny_bias_grid_bound_holds():
