@@ -234,3 +234,21 @@ def test_certified_path_stops_within_its_time_budget(monkeypatch):
     assert not s.meets_rtol.any()
     with pytest.raises(AccuracyError):
         cube_spectrum(3, "abs", 200, 1.0, 1e-300, "ntk", strict=True)
+
+
+@pytest.mark.parametrize("activation", ["relu", "abs", "leaky_relu(0.1)", "step"])
+def test_kink_bound_numpy_and_compiled_forms_agree(activation):
+    # cube_spectrum uses the numpy form (no numba import for `spectra eigen`), the grid the compiled loop
+    from spectra.analytic import _kink_error as ke
+    from spectra.analytic.activations import get_activation
+    from spectra.analytic.cube import cube_grid_points
+
+    act = get_activation(activation)
+    d = 12
+    c, ce = cube_grid_points(d), ke.grid_point_errors(d)
+    wv = np.array([0.5, 2.0, 3.0, 1.0, 2.0])
+    bv = np.array([0.0, 1e-12, 0.7, 1e-20, 1e-300])
+    a = ke.kinked_error_bounds(act, 6, wv[:, None], bv[:, None], c, ce)
+    b = ke.kinked_error_bounds_compiled(act, 6, wv, bv, c, ce)
+    for x, y in zip(a, b):
+        assert np.allclose(x, y, rtol=1e-12, atol=0)
