@@ -391,11 +391,14 @@ class MLP:
             syrk(alpha, M.T, c=out.T, trans=1, lower=1, overwrite_c=1)
             return out
 
-        # zero-filled (lazily, by the OS): syrk never writes the lower triangles, which must stay finite
-        K = np.zeros((len(outs), n, n), dt)
-        AG = np.zeros((n, n), dt)
-        DG = np.zeros((n, n), dt) if self.depth else None
-        parts = {l: np.zeros((len(outs), n, n), dt) for l in range(1, self.depth + 2)} if per_layer else None
+        def zeros(*shape):  # syrk never writes the lower triangles, which must stay finite; one sequential
+            buf = np.empty(shape, dt)  # pass touches the fresh pages (faulting them in inside the threaded
+            buf.fill(0)  # syrk costs about as much CPU time as the product itself)
+            return buf
+
+        K, AG = zeros(len(outs), n, n), zeros(n, n)
+        DG = zeros(n, n) if self.depth else None
+        parts = {l: np.empty((len(outs), n, n), dt) for l in range(1, self.depth + 2)} if per_layer else None
         for l, (ws, bs) in enumerate(self.layer_scales):
             gram(A[l], ws * ws, AG)
             if bs != 0.0:
