@@ -22,9 +22,10 @@ and the older tests/data/make_smooth_reference.py):
   Sigma^1 = Theta^1 = wv c + bv (spectra.conventions()), composed on the balls.
 * mu_k = 2^-d sum_j K_j(k) Phi(c_j), K_j(k) = [s^j] (1 - s)^k (1 + s)^(d - k), summed exactly in
   rationals from the ball midpoints (no cancellation loss), printed with 90 digits.
-* Self-checks printed while running: mpmath 2-D quadrature (nested mpmath.quad, 25 digits) at a few
-  correlations per activation, and the float64 kernel of spectra.analytic.MLPKernel at every c_j
-  (conventions).
+* Self-checks: the float64 kernel of spectra.analytic.MLPKernel at every c_j (conventions), printed
+  while running; and ``python tests/data/make_cube_smooth_refs.py check``: nested mpmath.quad
+  (tanh-sinh, 25 digits, another library and rule) at one layer-1 correlation per activation, and
+  the 1-D moments at correlation +-1.
 
 Run:  python tests/data/make_cube_smooth_refs.py   (about 10 minutes on one core; writes
       cube_smooth_refs.json next to this file)
@@ -304,26 +305,26 @@ def _mp(x: arb):
     return mpmath.mpf(x.mid().str(80, radius=False))
 
 
-def spot_checks(names=("tanh", "softplus", "sigmoid", "swish")):
-    """The Arb lattice rule against nested mpmath.quad (25 digits) at three correlations of layer 1
-    and the 1-D moments against mpmath.quad; prints the differences (run: ... make_cube_smooth_refs.py check)."""
+def spot_checks(points=(("tanh", 1), ("softplus", 20), ("sigmoid", 40), ("swish", 63))):
+    """The Arb lattice rule against nested mpmath.quad (25 digits) at one correlation of layer 1 per
+    activation, and the 1-D moments against mpmath.quad; prints relative differences (run:
+    python tests/data/make_cube_smooth_refs.py check; a few minutes per 2-D point)."""
     ctx.prec = PREC
     mpmath.mp.dps = 25
-    for name in names:
-        q = arb(WV) + arb(0.1)
-        for j in (1, 33, 64):
-            r = arb(WV) * (1 - arb(j) / 32) + arb(0.1)
-            h, L = design(float(q.mid()), float(r.mid()), ACTS[name][1])
-            a = duals_2d(name, q, r, h, L)
-            t = time.time()
-            b = mp_dual_2d(name, _mp(q), _mp(r))
-            print(name, "c =", 1 - j / 32, "2-D:", [mpmath.nstr(abs(_mp(x) - y), 3)
-                                            for x, y in zip(a, b)], f"({time.time() - t:.0f} s)", flush=True)
+    q = arb(WV) + arb(0.1)
+    rel = lambda x, y: mpmath.nstr(abs(_mp(x) - y) / abs(y), 3)
+    for name, j in points:
         for sign in (1, -1):
             a = duals_1d(name, q, sign, 0.02)
             b = mp_dual_1d(name, _mp(q), sign)
-            print(name, "1-D sign", sign, [mpmath.nstr(abs(_mp(x) - y), 3)
-                                           for x, y in zip(a, b)], flush=True)
+            print(name, "1-D, correlation", sign, "rel. diff", [rel(x, y) for x, y in zip(a, b)], flush=True)
+        r = arb(WV) * (1 - arb(j) / 32) + arb(0.1)
+        h, L = design(float(q.mid()), float(r.mid()), ACTS[name][1])
+        a = duals_2d(name, q, r, h, L)
+        t = time.time()
+        b = mp_dual_2d(name, _mp(q), _mp(r))
+        print(name, "2-D, c =", 1 - j / 32, "rel. diff", [rel(x, y) for x, y in zip(a, b)],
+              f"({time.time() - t:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
