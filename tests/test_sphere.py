@@ -163,9 +163,16 @@ def test_float64_path_and_hermite_activation():
     for i in range(len(s)):
         if a.eigenvalues[i] != 0:
             assert abs(s.eigenvalues[i] - a.eigenvalues[i]) <= max(s.rel_error_bound[i], 1e-15) * 1.01 * abs(a.eigenvalues[i])
-    t = sphere_spectrum(6, "tanh", 1, 1.5, 0.1, "ck", max_degree=6)
+    # tanh on the float64 rule when asked for it (issue #11: by default it now takes the Arb Mehler path)
+    t = sphere_spectrum(6, "tanh", 1, 1.5, 0.1, "ck", max_degree=6, precision="float64")
     assert all(m in ("float64", "zero") for m in t.method)
     assert np.all(np.isfinite(t.rel_error_bound))
+    a = sphere_spectrum(6, "tanh", 1, 1.5, 0.1, "ck", max_degree=6)
+    assert all(m.startswith("arb-gl-mehler") or m == "zero" for m in a.method)
+    assert np.all(a.rel_error_bound <= 1e-12)
+    for i in range(len(t)):
+        if a.eigenvalues[i] != 0:
+            assert abs(t.eigenvalues[i] - a.eigenvalues[i]) <= t.rel_error_bound[i] * abs(a.eigenvalues[i]) * 1.01
 
 
 def test_large_dimension_and_circle():

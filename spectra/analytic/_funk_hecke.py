@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from ._gl_certify import gl_error_bounds
 from .bases import gegenbauer_arb
 from .precision import MAX_PRECISION, working_precision
 
@@ -31,6 +32,10 @@ def node_count(d: int, K: int, a: float, bits: int) -> int:
     bump = a * math.sqrt(max(d - 2, 1)) * math.sqrt(bits * math.log(2) / 2) * 1.1
     n = int(K + 16 + bump)
     return (n + 7) // 8 * 8
+
+
+#: Largest node count tried to turn a verified eigenvalue into a certified one.
+_CERT_NODES = 1024
 
 
 def _growth_bits(d: int, K: int, a: float) -> int:
@@ -100,10 +105,32 @@ def project(d: int, K: int, N: int, a: float, prec: int, values) -> list:
     return out if many else out[0]
 
 
+def _error_bounds(kern, d, K, N1, N2, a, prec, lam2, trunc, check, rtol):
+    """Per-degree absolute bounds and certified flags: the proven bound where it meets ``rtol``, else
+    the difference with the ``N1``-node rule (verified)."""
+    gl = gl_error_bounds(kern, d, K, N2, a) if kern.exact else None
+    cert = [False] * (K + 1)
+    errs = [None] * (K + 1)
+    with working_precision(prec):
+        if gl is not None:
+            for k, l2 in enumerate(lam2):
+                e = gl[k] + l2.rad() + trunc
+                if e.upper() <= rtol * abs(l2.mid()) or k not in check:
+                    errs[k], cert[k] = e, True
+        if not all(cert):
+            lam1 = project(d, K, N1, a, prec, kern.values_arb)
+            for k, (l1, l2) in enumerate(zip(lam1, lam2)):
+                if not cert[k]:
+                    errs[k] = abs(l1 - l2).upper() + l2.rad() + trunc
+    return errs, cert, gl is not None
+
+
 def sphere_balls(kern, d, K, check, rtol, fixed_prec=None):
     """Balls and error bounds for lambda_0..K; ``check`` = degrees whose accuracy must reach rtol.
 
-    Returns (lam2 balls, abs error bounds (arb), trace ball, prec, N1, N2, a).
+    Returns (lam2 balls, abs error bounds (arb), trace ball, prec, N1, N2, a, certified flags).  A degree is
+    certified when the proven Gauss-Legendre bound of :mod:`spectra.analytic._gl_certify` meets ``rtol``;
+    otherwise its bound uses the difference with the ``N1``-node rule (verified).
     """
     from flint import arb
 
@@ -113,38 +140,39 @@ def sphere_balls(kern, d, K, check, rtol, fixed_prec=None):
         a = half_width(d, prec)
         N1 = max(node_count(d, K, a, prec), N_floor)
         N2 = (int(N1 * 1.2) + 15) // 8 * 8
-        vals = kern.values_arb
-        lam1 = project(d, K, N1, a, prec, vals)
-        lam2 = project(d, K, N2, a, prec, vals)
+        lam2 = project(d, K, N2, a, prec, kern.values_arb)
         with working_precision(prec):
             trace = kern.values_arb([arb(1)], diag_index=0)[0]
             trunc = _basis(d, N2, a, K, prec)[2] * abs(trace).upper()
-            errs = [abs(l1 - l2).upper() + l2.rad() + trunc for l1, l2 in zip(lam1, lam2)]
-            need_prec, need_nodes = prec, False
+            need_prec, coarse = prec, set()
             for k in check:
                 l2 = lam2[k]
                 mag = abs(l2.mid())
                 if not (abs(l2) - l2.rad() > 0) or l2.rad() + trunc > rtol * mag / 8:
+                    coarse.add(k)
                     if mag > 0 and abs(l2) - l2.rad() > 0:
                         extra = math.log2(float((arb(l2.rad()) + trunc) / (mag * rtol / 8))) + 16
                         need_prec = max(need_prec, prec + int(extra))
                     else:
                         need_prec = max(need_prec, 2 * prec)
-                elif errs[k] > rtol * mag:
-                    need_nodes = True
+        if fixed_prec is None and need_prec > prec and prec < MAX_PRECISION:
+            prec = min((need_prec + 31) // 32 * 32, MAX_PRECISION)
+            N_floor = max(N_floor, N1)
+            continue  # the rounding dominates: no quadrature bound is needed yet
+        errs, cert, provable = _error_bounds(kern, d, K, N1, N2, a, prec, lam2, trunc, check, rtol)
+        with working_precision(prec):
+            need_nodes = any(errs[k] > rtol * abs(lam2[k].mid()) for k in check if k not in coarse)
+        if not need_nodes and provable and not all(cert[k] for k in check) and N2 < _CERT_NODES:
+            # verified but not proven: more nodes shrink the proven bound like rho^(-2N) (cheap for small d)
+            N_floor = max(N2 + 8, int(N2 * 1.5) // 8 * 8)
+            continue
         if fixed_prec is not None:
             if need_nodes and N2 < 8 * (K + 64) + 16 * int(math.sqrt(d)) * 8:
                 N_floor = N2 + 8
                 continue
             break
-        if need_prec > prec and prec < MAX_PRECISION:
-            prec = min((need_prec + 31) // 32 * 32, MAX_PRECISION)
-            N_floor = max(N_floor, N1)
-            continue
         if need_nodes:
             N_floor = N2 + 8
             continue
         break
-    return lam2, errs, trace, prec, N1, N2, a
-
-
+    return lam2, errs, trace, prec, N1, N2, a, cert

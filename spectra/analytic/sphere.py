@@ -26,13 +26,26 @@ automatically:
   ``c_d (pi - 2a) cos^{d-2}(a) Phi(1)`` (added to the error bound).
 
 Error bound per eigenvalue (``rel_error_bound``): ball radius (rigorous rounding error of the
-``N2``-point rule) + omitted-interval bound (rigorous) + ``|Q_{N1} - Q_{N2}|``, the difference
-with a second rule with fewer nodes.  The last term is a *verification* of the quadrature
-convergence, not a proof, so ``certified`` is False and ``method`` reads ``"arb-gl N1/N2 @prec"``.
-The closed-form arc-cosine eigenvalues and an independent mpmath quadrature are the tests.
+``N2``-point rule) + omitted-interval bound (rigorous) + a quadrature bound:
 
-Activations without a closed-form dual (Hermite series) use the same rule in float64 with a
+* **certified** (closed-form duals; ``certified`` True, ``method`` ``"arb-gl-certified N2 @prec"``):
+  the proven Gauss–Legendre bound ``16/3 M rho^{-2N} / (1 - 1/rho)`` of
+  :mod:`spectra.analytic._gl_certify`, with ``M`` an Arb enclosure of the integrand on a Bernstein
+  ellipse on which its analyticity is checked (kinked duals are written in the layer angles,
+  where they are analytic); the node count is raised (up to 1024) until the bound meets ``rtol``;
+* **verified** otherwise (``certified`` False, ``method`` ``"arb-gl N1/N2 @prec"`` or
+  ``"arb-gl-mehler ..."``): ``|Q_{N1} - Q_{N2}|``, the difference with a second rule with fewer
+  nodes, which checks the quadrature's convergence without proving it.
+
+Activations without a closed form but with Arb functions (tanh, softplus, sigmoid, swish, sympy
+activations) evaluate the kernel by the Mehler series of :mod:`spectra.analytic._mehler` at every
+``d``: near correlation +-1 (small ``d``) the series needs ~``(bits / c)^2`` terms (the Hermite
+coefficients of a function analytic in a strip decay like ``exp(-c sqrt k)``), and its tail is
+bounded by the energy identity.  Plain Python callables use the same rule in float64 with a
 stated tolerance (``method == "float64"``).  Eigenvalues that vanish by symmetry are exactly 0.
+Tests: the closed-form arc-cosine eigenvalues, an independent mpmath quadrature (closed forms),
+and power-series references built without quadrature for tanh and softplus
+(``tests/data/make_sphere_smooth_refs.py``).
 """
 from __future__ import annotations
 
@@ -77,11 +90,11 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: flo
     rtol : float
         Target relative accuracy of every returned eigenvalue (default 1e-12).
     precision : "auto", "float64" or int
-        ``"auto"``: Arb with automatically raised precision (for tanh, softplus, sigmoid, swish and
-        sympy activations the Mehler-series duals where the rule's correlations stay below 0.97,
-        i.e. ``d`` large enough; else float64 with a stated tolerance); ``"float64"``: fast float64
-        rule; an int: Arb at that many bits, reporting whatever bound results (refused for
-        float64-only activations).
+        ``"auto"``: Arb with automatically raised precision (closed forms: certified where the
+        Gauss–Legendre bound is proven; tanh, softplus, sigmoid, swish and sympy activations: the
+        Mehler-series duals, verified, at every ``d``); ``"float64"``: fast float64 rule; an int:
+        Arb at that many bits, reporting whatever bound results (refused for float64-only
+        activations, e.g. plain Python callables).
     strict : bool
         Raise :class:`~spectra.analytic.accuracy.AccuracyError` instead of emitting an
         :class:`~spectra.analytic.accuracy.AccuracyWarning` when a bound exceeds ``rtol``.
@@ -112,10 +125,10 @@ def sphere_spectrum(dim: int, activation="relu", depth: int = 2, weight_var: flo
 
 
 def _mehler_reach(kern: MLPKernel, d: int, rtol: float) -> bool:
-    """True when the Mehler-series duals can serve the Arb rule: every node correlation stays below 0.97.
+    """True when every correlation of the (truncated) Funk–Hecke rule stays below 0.97.
 
-    The series converges like ``|rho|^k``; near ``t = +-1`` (small ``d``, where the rule covers the whole
-    interval) it would need ~``1/(1 - |rho|)`` terms, so those spectra stay on float64 and say so.
+    No longer used by the sphere (its Mehler series handles correlations up to +-1); kept for the
+    Gaussian engine, which imports it.
     """
     a = fh.half_width(d, 64 + int(-math.log2(rtol)) + 32)
     if a >= math.pi / 2:
@@ -136,7 +149,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     if isinstance(precision, (int, np.integer)) and not act.high_precision:
         raise ValueError(f"precision={precision}: activation {act.name!r} has only float64 duals; use "
                          "precision='auto' or 'float64'")
-    if precision == "float64" or not (kern.exact or (act.high_precision and _mehler_reach(kern, d, rtol))):
+    if precision == "float64" or not act.high_precision:
         a = fh.half_width(d, 60)
         N = fh.node_count(d, K, a, 60)
         N2 = int(N * 1.2) + 8
@@ -159,7 +172,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     else:
         check = [k for k in sorted(set(int(k) for k in degs) | {0, 1}) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
-        balls, errs, trace_ball, prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)
+        balls, errs, trace_ball, prec, N1, N2, a, proven = fh.sphere_balls(kern, d, K, check, rtol, fixed)
         lam_all = [arb_to_mpf(b) for b in balls]
         trace = float(arb_to_mpf(trace_ball))
         meth = f"arb-gl {N1}/{N2} @{prec}" if kern.exact else f"arb-gl-mehler {N1}/{N2} @{prec}"
@@ -172,7 +185,8 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
             log10[i] = arb_log10(b) if b.mid() > 0 else np.nan
             err = arb_to_mpf(errs[k])
             rel[i] = float(err / (abs(exact[i]) - err)) if abs(exact[i]) > err else math.inf
-            method[i] = meth
+            cert[i] = bool(proven[k])
+            method[i] = f"arb-gl-certified {N2} @{prec}" if proven[k] else meth
         extra["quadrature"] = dict(nodes=[N1, N2], precision_bits=prec, half_width=a)
     for k in range(K + 1):
         if zero_all[k]:
