@@ -24,6 +24,7 @@ from .._results import ResultMixin, require_pandas
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
 from . import _kink_error
+from ._kernel_domain import check_kernel_domain
 from .accuracy import unreliable_fraction_mask
 from .bases import krawtchouk_matrix
 from .cube import FAST_KERNEL_TOL, cube_grid_points, hermite_tolerances
@@ -379,6 +380,9 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
     bv = np.atleast_1d(check_variance(bias_var, "bias_var")).astype(float)
     if wv.ndim != 1 or bv.ndim != 1:
         raise ValueError("weight_var and bias_var must be scalars or 1-D arrays (grid axes)")
+    # every layer's diagonal within float64 (this engine cannot repair a value in Arb): refuse up
+    # front, naming the depth, instead of returning inf/NaN
+    check_kernel_domain(act, L, wv[:, None], bv[None, :], "ntk", float_only=True)
     W, B = np.meshgrid(wv, bv, indexing="ij")
     Wf, Bf = W.ravel().copy(), B.ravel().copy()
     P = Wf.size
