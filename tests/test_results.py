@@ -425,3 +425,28 @@ def test_table_prints_multiplicities_beyond_float64():
     s = cube_spectrum(1030, "relu", 2, degrees=[0, 515])
     line = s.to_table().splitlines()[-1]
     assert "2.8596e+308" in line and math.comb(1030, 515) > 10**308
+
+
+def test_best_depth_table_rows_match_a_brute_force_loop():
+    # rows() takes one argmax over depth for all degrees at once (issue #14); this loop is the definition
+    g = cube_spectrum_grid(24, "relu", 12, np.linspace(1, 5, 7), np.linspace(0, 2, 5), max_degree=6)
+    rows = iter(g.rows())
+    for kind in ("ck", "ntk"):
+        fv, mu = getattr(g, f"fractional_variance_{kind}"), getattr(g, f"eigenvalues_{kind}")
+        b, z = getattr(g, f"abs_error_bound_{kind}"), getattr(g, f"symmetry_zero_{kind}")
+        for k in g.degrees:
+            vals, sym, none = [], 0, 0
+            for a in range(fv.shape[1]):
+                for c in range(fv.shape[2]):
+                    usable = [(fv[d, a, c, k], -d) for d in range(fv.shape[0]) if not z[d, c, k] and not np.isnan(fv[d, a, c, k])]
+                    resolved = [t for t in usable if abs(mu[-t[1], a, c, k]) > b[-t[1], a, c]]
+                    sym += not usable or max(usable)[0] <= 0
+                    if resolved and max(resolved)[0] > 0:
+                        vals.append(-max(resolved)[1])
+                    else:
+                        none += 1
+            r = next(rows)
+            assert (r["kernel"], r["degree"], r["pairs"], r["symmetry"], r["unresolved"]) == (kind, k, len(vals), sym,
+                                                                                             none - sym)
+            if vals:
+                assert (r["min"], r["max"], r["median"]) == (min(vals), max(vals), float(np.median(vals)))

@@ -146,14 +146,20 @@ class CubeGrid(ResultMixin):
         """
         k = self._kind(kind)
         deg = check_int(degree, "degree", minimum=int(self.degrees[0]), maximum=int(self.degrees[-1]))
-        fv = getattr(self, f"fractional_variance_{k}")[..., deg]  # (L+1, n_w, n_b)
-        skip = getattr(self, f"symmetry_zero_{k}")[:, None, :, deg]  # (L+1, 1, n_b)
+        best, ok = self._best_depths(k, resolved_only, slice(deg, deg + 1))
+        return np.ma.masked_array(best[..., 0], mask=~ok[..., 0])
+
+    def _best_depths(self, kind: str, resolved_only: bool, degrees=slice(None)) -> tuple:
+        """Argmax over depth for the selected degrees at once: depths (n_w, n_b, m) and where defined."""
+        fv = getattr(self, f"fractional_variance_{kind}")[..., degrees]  # (L+1, n_w, n_b, m)
+        skip = getattr(self, f"symmetry_zero_{kind}")[:, None, :, degrees]  # (L+1, 1, n_b, m)
         if resolved_only:
-            skip = skip | ~self.resolved(k)[..., deg]
+            mu = getattr(self, f"eigenvalues_{kind}")[..., degrees]
+            skip = skip | ~(np.abs(mu) > getattr(self, f"abs_error_bound_{kind}")[..., None])
         fv = np.where(skip | np.isnan(fv), -np.inf, fv)  # masked (NaN) values never win
         best = np.argmax(fv, axis=0)
         top = np.take_along_axis(fv, best[None], axis=0)[0]
-        return np.ma.masked_array(self.depths[best], mask=~(top > 0))
+        return self.depths[best], top > 0
 
     def summary(self) -> str:
         L, nw, nb, K = self.shape
@@ -170,17 +176,20 @@ class CubeGrid(ResultMixin):
         """
         out = []
         for kind in _KINDS:
-            for k in self.degrees:
-                best = self.optimal_depth(kind, int(k), resolved_only=True)
-                sym = int(self.optimal_depth(kind, int(k)).mask.sum())
-                vals = best.compressed()
+            # every degree at once (one argmax over depth), not one degree at a time
+            depth_res, ok_res = self._best_depths(kind, True)
+            _, ok_all = self._best_depths(kind, False)
+            for i, k in enumerate(self.degrees):
+                vals = depth_res[..., i][ok_res[..., i]]
+                sym = int((~ok_all[..., i]).sum())
                 row = {"kernel": kind, "degree": int(k), "optimal_depth": "-", "min": None, "median": None,
-                       "max": None, "pairs": int(vals.size), "symmetry": sym, "unresolved": int(best.mask.sum()) - sym}
+                       "max": None, "pairs": int(vals.size), "symmetry": sym,
+                       "unresolved": int((~ok_res[..., i]).sum()) - sym}
                 if vals.size:
                     lo, hi = int(vals.min()), int(vals.max())
                     row.update(optimal_depth=f"{lo}" if lo == hi else f"{lo}..{hi}", min=lo,
                                median=float(np.median(vals)), max=hi)
-                elif sym == best.size:
+                elif sym == ok_res[..., i].size:
                     row["optimal_depth"] = "zero by symmetry"
                 out.append(row)
         return out
