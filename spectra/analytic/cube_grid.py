@@ -23,20 +23,17 @@ from .._progress import Progress
 from .._results import ResultMixin, require_pandas
 from .._validation import check_depth, check_dim, check_int, check_variance
 from .activations import get_activation
-from . import _kink_error
+from ._grid_bounds import add_conditioning as _add_conditioning, symmetry_zeros as _symmetry_zeros
+from ._grid_file import ARRAYS, FORMAT, KINDS, read_grid_arrays
 from ._kernel_domain import check_kernel_domain
 from .accuracy import unreliable_fraction_mask
 from .bases import krawtchouk_matrix
-from .cube import FAST_KERNEL_TOL, cube_grid_points, hermite_tolerances
+from .cube import FAST_KERNEL_TOL, cube_grid_points
 from .kernels import _recursion_f64
 
 __all__ = ["CubeGrid", "cube_spectrum_grid", "load_cube_grid"]
 
-_FORMAT = "spectra.cube_grid.v2"
-_OLD_FORMATS = ("spectra.cube_grid.v1",)  # no axes stored: depths/degrees rebuilt from the shapes
-_KINDS = ("ck", "ntk")
-_ARRAYS = tuple(f"{a}_{k}" for a in ("eigenvalues", "fractional_variance", "trace", "abs_error_bound",
-                                       "symmetry_zero") for k in _KINDS)
+_FORMAT, _KINDS, _ARRAYS = FORMAT, KINDS, ARRAYS
 
 
 @dataclass(repr=False, eq=False)
@@ -289,55 +286,28 @@ class CubeGrid(ResultMixin):
 
 
 def load_cube_grid(path) -> CubeGrid:
-    """Load a file written by :meth:`CubeGrid.save`; a file that is not ours raises ValueError."""
-    try:
-        z = np.load(os.fspath(path), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"path: {path!s} is not a spectra cube-grid file ({exc})") from None
-    if "format" not in z.files or str(z["format"]) not in (_FORMAT,) + _OLD_FORMATS:
-        raise ValueError(f"path: {path!s} is not a spectra cube-grid file (format marker missing)")
-    arrays = {k: z[k] for k in z.files}
+    """Load a file written by :meth:`CubeGrid.save`.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for anything that is not a complete grid of ours: truncated, empty,
+        foreign, mis-shaped, non-finite or of an unknown format version.
+    """
+    arrays = read_grid_arrays(path)
     L1, _, _, K1 = arrays["eigenvalues_ck"].shape
     depths = arrays.get("depths", np.arange(L1))
     degrees = arrays.get("degrees", np.arange(K1))
     act = str(arrays["activation"])
     for kind in _KINDS:
         if f"symmetry_zero_{kind}" not in arrays:  # version 1 files
-            arrays[f"symmetry_zero_{kind}"] = _symmetry_zeros(get_activation(act), L1 - 1, arrays["bias_var"],
-                                                              K1 - 1, kind)
+            try:
+                arrays[f"symmetry_zero_{kind}"] = _symmetry_zeros(get_activation(act), L1 - 1, arrays["bias_var"],
+                                                                  K1 - 1, kind)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{os.fspath(path)}: not a valid spectra cube-grid file ({exc})") from None
     return CubeGrid(int(arrays["dim"]), act, arrays["weight_var"], arrays["bias_var"], depths, degrees,
                     *(arrays[name] for name in _ARRAYS))
-
-
-def _add_conditioning(act, L: int, wv: np.ndarray, bv: np.ndarray, d: int, res: np.ndarray, K: int,
-                      chunk_bytes: int) -> None:
-    """Add to the bounds in ``res`` (in place) the Hermite-series error (tanh, ...; per depth and pair,
-    with max|Phi| = Phi(1), the trace, for these positive semi-definite kernels) and, for the relu and
-    step families, the running bound of :mod:`spectra.analytic._kink_error` (tiny biases)."""
-    if act.hermite is not None:
-        for idx in (0, 1):
-            res[idx, :, :, K + 2] += hermite_tolerances(act, np.arange(L + 1)[:, None], wv[None, :], bv[None, :],
-                                                        np.abs(res[idx, :, :, K + 1]))
-    if _kink_error.supports(act):
-        ck, ntk = _kink_error.grid_bounds(act, L, wv, bv, cube_grid_points(d), chunk_bytes)
-        res[0, :, :, K + 2] += ck
-        res[1, :, :, K + 2] += ntk
-
-
-def _symmetry_zeros(act, L: int, bv: np.ndarray, K: int, kind: str) -> np.ndarray:
-    """(L + 1, n_b, K + 1): degrees that vanish by the odd/even structure (same rule as cube_spectrum)."""
-    from .kernels import kernel_structures, structural_zero
-
-    out = np.zeros((L + 1, bv.size, K + 1), dtype=bool)
-    for has_bias in (False, True):
-        cols = (bv > 0) if has_bias else (bv == 0)
-        if not np.any(cols):
-            continue
-        for depth, st in enumerate(kernel_structures(act, L, 1.0 if has_bias else 0.0, kind)):
-            for k in range(K + 1):
-                if structural_zero(st, k):
-                    out[depth][cols, k] = True
-    return out
 
 
 def _chunks(P: int, L: int, m: int, chunk_bytes: int) -> int:
