@@ -18,8 +18,8 @@ import os
 import time
 from contextlib import contextmanager
 
-__all__ = ["TimeLimitExceeded", "check_deadline", "check_memory", "format_bytes", "memory_limit", "parse_size",
-           "physical_memory", "set_memory_limit", "time_limit"]
+__all__ = ["TimeLimitExceeded", "check_deadline", "check_memory", "cube_cost", "format_bytes", "memory_limit",
+           "parse_size", "physical_memory", "set_memory_limit", "time_limit"]
 
 ENV_VAR = "SPECTRA_MAX_MEMORY"
 _SUFFIX = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
@@ -144,3 +144,65 @@ def check_deadline(what: str = "the computation") -> None:
     """Raise :class:`TimeLimitExceeded` if the deadline of :func:`time_limit` has passed."""
     if _deadline is not None and time.monotonic() > _deadline:
         raise TimeLimitExceeded(f"{what} stopped after the time limit of {_timeout:g} s (--timeout)")
+
+
+# ---------------------------------------------------------------------------------------------
+# cost model of the cube's exact Krawtchouk transform (spectra.analytic.cube)
+# ---------------------------------------------------------------------------------------------
+#: Resident memory of a process that has imported the spectrum engines (bytes).
+_BASE_BYTES = 60 * 2**20
+#: Peak bytes of the exact Krawtchouk transform of ``d + 1`` integers of ``p`` bits (the certified
+#: path at ``p`` bits; the float64 path with more than 32 degrees has ``p`` about 110): about
+#: ``(d + 1)/8 (29 d + 5 p)``, since the two Taylor shifts give coefficients of ``2d`` to ``3d + p`` bits
+#: and the integer list, its products with ``C(d, j)``, two FLINT polynomials and their Python
+#: coefficients are alive together.
+_PER_D, _PER_BIT = 29, 5
+#: Bytes per ``d^2`` of the binomial row ``C(d, j)`` that every cube spectrum builds (Python ints).
+_BINOM_BYTES = 0.33
+
+
+def cube_cost(d: int, *, bits: int | None = None, many_degrees: bool = True) -> tuple:
+    """Estimated peak memory (bytes) and time (seconds, one core) of one cube spectrum.
+
+    A model calibrated by measurement (peak ``ru_maxrss`` and wall time of ``cube_spectrum(d,
+    "relu", 2)`` in a fresh process, python-flint 0.6, a 2-core machine shared with other jobs, so
+    the times are rough):
+
+    ======================  =======  ========  ======
+    path                    d        peak      time
+    ======================  =======  ========  ======
+    certified at d+130 bits 2048     68 MB     1.6 s
+    certified               4096     121 MB    13 s
+    certified               8192     335 MB    25-60 s
+    certified               16384    1.13 GB   320 s
+    certified at 105 bits   16384    983 MB    26 s
+    float64, all degrees    8192     293 MB    14 s
+    float64, all degrees    16384    929 MB    65 s
+    float64, 3 degrees      30000    341 MB    2.9 s
+    float64, 3 degrees      100000   3.25 GB   34 s
+    ======================  =======  ========  ======
+
+    Memory grows like ``d (d + bits)``: every path builds the binomials ``C(d, j)`` (``d^2/3``
+    bytes); the float64 path with more than 32 degrees (``many_degrees``) and the certified path
+    at ``bits`` bits (None: not taken) transform ``d + 1`` integers exactly.  The estimate is the
+    largest of these parts (they run one after the other), within about 10 % of the peaks above.
+    Time grows like ``d^2`` to ``d^2.4``; its estimate is good to a factor of about 3.
+
+    Examples
+    --------
+    >>> mem, secs = cube_cost(8192, bits=8318)
+    >>> round(mem / 2**20), round(secs)
+    (333, 28)
+    >>> format_bytes(cube_cost(10**6, many_degrees=False)[0])
+    '307.4 GiB'
+    """
+    d = int(d)
+    parts = [_BINOM_BYTES * d * d]
+    secs = 33.6 * (d / 1e5) ** 2
+    if many_degrees:
+        parts.append((d + 1) / 8 * (_PER_D * d + _PER_BIT * 110))
+        secs = max(secs, 14.0 * (d / 8192) ** 2.3)
+    if bits is not None:
+        parts.append((d + 1) / 8 * (_PER_D * d + _PER_BIT * int(bits)))
+        secs = max(secs, 14.0 * (d / 8192) ** 2.3 * (1 + int(bits) / max(d, 1)))
+    return _BASE_BYTES + max(parts), secs

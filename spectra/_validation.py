@@ -20,7 +20,10 @@ __all__ = [
     "check_finite_array",
     "check_degrees",
     "check_positive",
+    "check_precision_bits",
     "as_generator",
+    "MAX_DEPTH",
+    "MAX_DEGREE",
 ]
 
 
@@ -44,9 +47,56 @@ def check_dim(dim, name: str = "dim", minimum: int = 1) -> int:
     return check_int(dim, name, minimum=minimum)
 
 
-def check_depth(depth, name: str = "depth") -> int:
-    """Depth ``L`` = number of nonlinear layers: an integer ``>= 0``."""
-    return check_int(depth, name, minimum=0)
+def check_depth(depth, name: str = "depth", *, maximum: int | None = None) -> int:
+    """Depth ``L`` = number of nonlinear layers: an integer ``>= 0`` (and ``<= maximum`` when given).
+
+    Examples
+    --------
+    >>> check_depth(10000, maximum=MAX_DEPTH)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth must be an integer in [0, 1000] (the spectra engines' depth cap, MAX_DEPTH), got 10000
+    """
+    if maximum is None:
+        return check_int(depth, name, minimum=0)
+    return _capped(depth, name, 0, maximum, "the spectra engines' depth cap, MAX_DEPTH")
+
+
+#: Largest depth the spectrum engines accept.  Measured (one core): the certified cube at d = 8
+#: takes 15 s at depth 1000 (relu NTK, 6464 bits) and the sphere at d = 8 takes 4 s at depth 100,
+#: 13 s at 200 and minutes at 1000; the issue's fuzz tests go to depth 1000.
+MAX_DEPTH = 1000
+
+#: Highest degree on the sphere and for Gaussian inputs.  The Funk-Hecke rule needs about ``K``
+#: nodes and a ``K x N`` basis: degree 1000 takes 17 s and 0.7 GB at d = 8 (relu NTK), 2000 more
+#: than 90 s and about 3 GB.  (On the cube the degrees stop at ``d``.)
+MAX_DEGREE = 1000
+
+
+def _capped(value, name: str, lo: int, hi: int, why: str) -> int:
+    v = check_int(value, name)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}] ({why}), got {v}")
+    return v
+
+
+def check_precision_bits(precision, maximum: int):
+    """``"auto"``, ``"float64"`` or an integer number of bits in ``[53, maximum]``.
+
+    Examples
+    --------
+    >>> check_precision_bits(10_000_000, 131072)
+    Traceback (most recent call last):
+    ...
+    ValueError: precision must be an integer in [53, 131072] (bits; the certified paths' cap, MAX_PRECISION), got 10000000
+    """
+    if isinstance(precision, bool) or not (precision in ("auto", "float64") or isinstance(precision, (int, np.integer))):
+        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
+    if isinstance(precision, (int, np.integer)):
+        if precision < 53:
+            raise ValueError(f"precision must be >= 53 bits, got {precision}")
+        return _capped(precision, "precision", 53, maximum, "bits; the certified paths' cap, MAX_PRECISION")
+    return precision
 
 
 #: Smallest accepted non-zero variance: the smallest normal float64 (subnormal numbers carry
@@ -118,10 +168,10 @@ def check_finite_array(x, name: str, *, ndim: int | None = None, dtype=float, hi
     return arr
 
 
-def check_degrees(degrees, name: str = "degrees", *, maximum: int | None = None) -> np.ndarray:
-    """A non-empty list of integer degrees in ``[0, maximum]``; returned as an int array."""
+def check_degrees(degrees, name: str = "degrees", *, maximum: int | None = None, why: str = "") -> np.ndarray:
+    """A non-empty list of integer degrees in ``[0, maximum]``; returned as an int array (``why``: the cap's reason)."""
     degs = np.atleast_1d(np.asarray(degrees))
-    rng = f"[0, {maximum}]" if maximum is not None else ">= 0"
+    rng = (f"[0, {maximum}]" if maximum is not None else ">= 0") + why
     if degs.size == 0:
         raise ValueError(f"{name} must not be empty")
     if not np.issubdtype(degs.dtype, np.integer):

@@ -11,8 +11,10 @@ import numpy as np
 
 from .._io import atomic_write
 from .._results import ResultMixin, csv_text, jsonable, multiplicity_columns
-from .._validation import check_degrees, check_dim, check_int, check_kernel_name, check_rtol
+from .._validation import (MAX_DEGREE, MAX_DEPTH, check_degrees, check_depth, check_dim, check_int,
+                          check_kernel_name, check_precision_bits, check_rtol)
 from .kernels import MLPKernel
+from .precision import MAX_PRECISION
 
 __all__ = ["Spectrum", "result_columns", "check_spectrum_inputs", "check_precision", "parse_degrees", "fractional_variances",
            "guarantee_of"]
@@ -293,7 +295,8 @@ class Spectrum(ResultMixin):
         ax.grid(alpha=0.3)
         if own and path is not None:
             fig.tight_layout()
-            atomic_write(path, lambda fh: fig.savefig(fh, dpi=130, format=_suffix(path)), binary=True)
+            fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
+            atomic_write(path, lambda fh: fig.savefig(fh, dpi=130, format=fmt), binary=True)
             plt.close(fig)
         return ax
 
@@ -312,10 +315,6 @@ def guarantee_of(certified: bool, method: str, bound: float) -> str:
     if bool(certified):
         return "certified"
     return "float64" if "float64" in str(method) else "verified"
-
-
-def _suffix(path) -> str:
-    return os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
 
 
 def _finite(x):
@@ -392,24 +391,24 @@ def _big_int(m: int) -> str:
 
 
 def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol, precision, min_dim=1):
-    """Validate the arguments every ``*_spectrum`` function shares.
+    """Validate the arguments every ``*_spectrum`` function shares; returns ``(d, kern, rtol, precision)``.
 
-    Returns ``(d, kern, rtol, precision)`` with ``kern`` an :class:`~spectra.analytic.MLPKernel`.
+    Caps (bounded cost): depth <= ``MAX_DEPTH``, precision <= ``MAX_PRECISION`` bits, and on the cube
+    (``min_dim=1``) the binomials ``C(d, j)`` every cube spectrum builds (``d^2/3`` bytes) must fit the
+    memory limit of :func:`spectra._budget.check_memory` (``d`` up to about 190000 with 11 GiB).
     """
-    d = check_dim(dim, minimum=min_dim)
-    kern = MLPKernel(activation, depth, weight_var, bias_var, check_kernel_name(kernel))
-    return d, kern, check_rtol(rtol), check_precision(precision)
+    from .._budget import check_memory, cube_cost
+
+    d, _ = check_dim(dim, minimum=min_dim), check_depth(depth, maximum=MAX_DEPTH)
+    rtol, precision = check_rtol(rtol), check_precision(precision)
+    if min_dim == 1:  # refused before the kernel is built
+        check_memory(cube_cost(d, many_degrees=False)[0], f"the cube spectrum at d={d} (its binomials C(d, j) alone)")
+    return d, MLPKernel(activation, depth, weight_var, bias_var, check_kernel_name(kernel)), rtol, precision
 
 
 def check_precision(precision):
-    """``"auto"``, ``"float64"`` or an integer number of bits ``>= 53``."""
-    if isinstance(precision, bool) or not (precision in ("auto", "float64") or isinstance(precision, (int, np.integer))):
-        raise ValueError(f"precision must be 'auto', 'float64' or an integer number of bits >= 53, got {precision!r}")
-    if isinstance(precision, (int, np.integer)):
-        if precision < 53:
-            raise ValueError(f"precision must be >= 53 bits, got {precision}")
-        return int(precision)
-    return precision
+    """``"auto"``, ``"float64"`` or an integer number of bits in ``[53, MAX_PRECISION]`` (131072)."""
+    return check_precision_bits(precision, MAX_PRECISION)
 
 
 #: Highest degree computed on the sphere and for Gaussian inputs (infinitely many degrees) unless asked.
@@ -419,13 +418,16 @@ DEFAULT_MAX_DEGREE = 20
 def parse_degrees(degrees, max_degree, *, maximum=None, default_max=None) -> np.ndarray:
     """The degrees to compute: ``degrees`` if given, else ``0..max_degree``, else ``0..default_max``.
 
-    ``maximum`` is the largest valid degree (``d`` on the cube; none on the sphere).
+    ``maximum`` is the largest valid degree: ``d`` on the cube, ``MAX_DEGREE`` (1000) when None.
     """
-    if max_degree is not None:
-        K = check_int(max_degree, "max_degree", minimum=0, maximum=maximum)
+    cap = MAX_DEGREE if maximum is None else maximum  # sphere/Gaussian: the Funk-Hecke rule's degree cap
+    why = "" if maximum is not None else " (MAX_DEGREE on the sphere and for Gaussian inputs)"
+    K = None if max_degree is None else check_int(max_degree, "max_degree", minimum=0)
+    if K is not None and K > cap:
+        raise ValueError(f"max_degree must be an integer in [0, {cap}]{why}, got {K}")
     if degrees is not None:
-        return check_degrees(degrees, maximum=maximum)
-    if max_degree is None:
+        return check_degrees(degrees, maximum=cap, why=why)
+    if K is None:
         K = maximum if default_max is None else default_max
     return np.arange(K + 1)
 

@@ -24,8 +24,9 @@ import sys
 
 import numpy as np
 
-__all__ = ["LIST_HELP", "PLOT_FORMATS", "Parser", "add_kernel_args", "add_output_args", "check_writable",
-           "choice_list_type", "flatten", "list_type", "note_written", "parse_list", "scalar_type", "write_output"]
+__all__ = ["LIST_HELP", "PLOT_FORMATS", "Parser", "add_kernel_args", "add_output_args", "check_cube_cost",
+           "check_writable", "choice_list_type", "flatten", "list_type", "note_written", "parse_list", "scalar_type",
+           "write_output"]
 
 # Inclusive ranges are capped so that a typo cannot allocate gigabytes.
 _MAX_RANGE = 1_000_000
@@ -282,3 +283,58 @@ def write_output(text: str, path, quiet: bool = False) -> None:
 
     atomic_write(path, lambda fh: fh.write(text))
     note_written(path, quiet)
+
+
+# ---------------------------------------------------------------------------------------------
+# cost
+# ---------------------------------------------------------------------------------------------
+def check_cube_cost(dim, *, activation, depth, weight_var, bias_var, kernel, degrees=None, max_degree=None,
+                    rtol=1e-12, precision="auto", quiet=False, command="eigen") -> None:
+    """Refuse a cube spectrum whose estimated peak memory exceeds the limit, before any heavy work.
+
+    The estimate (:func:`spectra._budget.cube_cost`, calibrated by measurement) follows the paths
+    :func:`spectra.analytic.cube_spectrum` takes: the binomials ``C(d, j)``, the float64 transform
+    when more than 32 degrees are asked for, and the certified transform at the working precision
+    the cube path starts with (its own sizing function, about ``d`` bits for all degrees of a relu
+    kernel).  A refusal names the estimate, the limit, the largest ``d`` that fits and a cheaper
+    path; an accepted estimate above a minute is noted on stderr (``--timeout`` bounds it).
+    """
+    from .._budget import check_memory, cube_cost, format_bytes, memory_limit
+    from ..analytic import cube as _cube
+    from ..analytic.spectrum import check_spectrum_inputs, parse_degrees
+
+    d, kern, rtol, precision = check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, rtol,
+                                                     precision)
+    degs = parse_degrees(degrees, max_degree, maximum=d)
+    many = len(set(degs.tolist()) | {0, 1}) > 32 and precision in ("auto", "float64")
+    bits = None
+    if isinstance(precision, int):
+        bits = precision
+    elif precision == "auto" and kern.activation.high_precision:
+        live = [int(k) for k in degs if not kern.structural_zero(int(k))]
+        try:
+            bits = _cube._initial_precision(kern, d, live, rtol, abs(kern.diagonal(1.0))) if live else None
+        except (ValueError, OverflowError):  # the engine reports these itself
+            bits = None
+    mem, secs = cube_cost(d, bits=bits, many_degrees=many)
+    limit = memory_limit()
+    if mem > limit:
+        def fits(dd):
+            return cube_cost(dd, bits=None if bits is None else max(53, bits * dd // d), many_degrees=many)[0] <= limit
+        lo, hi = 1, d
+        while hi - lo > 1:  # the largest d this path fits, with the precision scaled like d
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        path = (f"certified path at ~{bits} bits" if bits is not None else "float64 path") + \
+            (" for all degrees" if many else "")
+        cheap = cube_cost(d, many_degrees=False)[0]
+        hint = f"; this path fits up to about d={lo}" + (
+            f"; --precision float64 with at most 32 --degrees needs about {format_bytes(cheap)}"
+            if command == "eigen" and cheap <= limit and (bits is not None or many) else "")
+        try:
+            check_memory(mem, f"the cube spectrum at d={d} ({path})")
+        except ValueError as exc:
+            raise ValueError(f"{exc}{hint}") from None
+    if secs > 60 and not quiet:
+        sys.stderr.write(f"{command}: the cube spectrum at d={d} is estimated at {secs / 60:.0f} min and "
+                         f"{format_bytes(mem)} (one core; --timeout SECONDS bounds it)\n")

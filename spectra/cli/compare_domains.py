@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writable, choice_list_type, flatten,
-                      list_type, note_written, write_output)
+from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_cube_cost, check_writable,
+                      choice_list_type, flatten, list_type, note_written, write_output)
 
 __all__ = ["register", "run"]
 
@@ -43,9 +43,21 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output)
     check_writable(args.plot)
     domains = flatten(args.domains) or list(_DOMAINS)
+    dims = flatten(args.dims) or DEFAULT_DIMS
+    from .._validation import MAX_DEGREE, MAX_DEPTH, check_depth
+
+    check_depth(args.depth, "--depth", maximum=MAX_DEPTH)
+    if args.max_degree > MAX_DEGREE:
+        raise ValueError(f"--max-degree must be an integer in [0, {MAX_DEGREE}] (MAX_DEGREE of the sphere and "
+                         f"Gaussian engines), got {args.max_degree}")
+    if "cube" in domains:  # bounded cost: every cube dimension checked before any work
+        for d in dims:
+            check_cube_cost(d, activation=args.activation, depth=args.depth, weight_var=args.weight_var,
+                            bias_var=args.bias_var, kernel=args.kernel, max_degree=min(args.max_degree, d),
+                            quiet=True, command="compare-domains")
     res = domain_equivalence(activation=args.activation, depth=args.depth, weight_var=args.weight_var,
                              bias_var=args.bias_var, kernel=args.kernel, max_degree=args.max_degree,
-                             dims=flatten(args.dims) or DEFAULT_DIMS, domains=domains)
+                             dims=dims, domains=domains)
     text = res.to_table() if args.format == "table" else res.to_json()  # finite numbers, null and strings only
     write_output(text, args.output, args.quiet)
     if args.plot:

@@ -5,8 +5,8 @@ import argparse
 import sys
 import warnings
 
-from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_writable, flatten, list_type,
-                      note_written, write_output)
+from ._common import (LIST_HELP, add_kernel_args, add_output_args, check_cube_cost, check_writable, flatten,
+                      list_type, note_written, write_output)
 
 __all__ = ["register", "run"]
 
@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     fn = getattr(analytic, f"{args.domain}_spectrum", None)
     if fn is None:
         raise ValueError(f"--domain {args.domain} is not available in this installation")
+    if args.domain == "cube":  # bounded cost: refused before any heavy allocation when it cannot fit
+        check_cube_cost(args.dim, degrees=degrees, max_degree=args.max_degree, quiet=args.quiet, **common)
     # the library's own degree rules: every degree on the cube, 0..DEFAULT_MAX_DEGREE elsewhere
     with heartbeat("eigen", quiet=args.quiet), warnings.catch_warnings():  # a large d can take minutes
         warnings.simplefilter("ignore", AccuracyWarning)  # reported below as one stderr line

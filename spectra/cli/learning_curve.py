@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from ._common import add_kernel_args, add_output_args, check_writable, note_written, write_output
+from ._common import add_kernel_args, add_output_args, check_cube_cost, check_writable, note_written, write_output
 
 __all__ = ["register", "run", "parse_sample_sizes", "parse_target_power"]
 
@@ -138,9 +138,11 @@ def _spectrum(args, top):
 
     kw = dict(activation=args.activation, depth=args.depth, weight_var=args.weight_var, bias_var=args.bias_var,
               kernel=args.kernel)
+    degrees = None if args.max_degree is None else list(range(args.max_degree + 1))
+    if args.domain == "cube":  # bounded cost: refused before any heavy allocation when it cannot fit
+        check_cube_cost(args.dim, degrees=degrees, quiet=args.quiet, command="learning-curve", **kw)
     with heartbeat("learning-curve", quiet=args.quiet):  # all degrees of a large cube take seconds
         if args.domain == "cube":
-            degrees = None if args.max_degree is None else list(range(args.max_degree + 1))
             return analytic.cube_spectrum(args.dim, degrees=degrees, **kw)
         fn = analytic.sphere_spectrum if args.domain == "sphere" else analytic.gaussian_spectrum
         return fn(args.dim, max_degree=top, **kw)

@@ -41,8 +41,11 @@ def run(args) -> int:
 
     from ..empirical.validate import plot_validation, validate_spectra
 
+    from .._validation import MAX_DEPTH, check_depth
+
     check_writable(args.output)
     check_writable(args.plot)
+    check_depth(args.depth, "--depth", maximum=MAX_DEPTH)  # the analytic side's cap, before any network is drawn
     res = validate_spectra(domain=args.domain, dim=args.dim, activation=args.activation, depth=args.depth,
                            weight_var=args.weight_var, bias_var=args.bias_var, widths=args.widths,
                            seeds=args.seeds, n_points=args.n_points, seed_offset=args.seed_offset,
