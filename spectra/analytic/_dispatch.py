@@ -29,4 +29,3 @@ class Dual(IntEnum):
     GAUSSIAN = 13    #: exp(-x^2)
     SCALED_ERF = 14  #: a erf(b x) + c, params (a, b, c)
     POLYNOMIAL = 15  #: sum_j a_j x^j, params (a_0, ..., a_n)
-    ELU = 16         #: x for x > 0, alpha (e^x - 1) for x <= 0; p0 = alpha

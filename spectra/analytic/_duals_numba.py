@@ -151,87 +151,6 @@ def _poly_dual(coef, shift, c, v1, v2):
     return out
 
 
-def _gauss_legendre_01(n):
-    """Gauss-Legendre nodes and weights on [0, 1] (Golub-Welsch: eigenvalues of the Jacobi matrix)."""
-    k = np.arange(1, n)
-    off = k / np.sqrt(4.0 * k * k - 1.0)
-    lam, vec = np.linalg.eigh(np.diag(off, 1) + np.diag(off, -1))
-    return (lam + 1.0) / 2.0, vec[0] ** 2  # weights 2 v0^2 on [-1, 1], halved on [0, 1]
-
-
-# ELU's Owen T integrals: 48 nodes on [0, min(1, 12/|a h|)] (the integrand is entire there; beyond
-# 12/|a h| it is below e^-72 of its value at 0)
-_GL_T, _GL_W = _gauss_legendre_01(48)
-
-
-@njit(cache=True)
-def _owen_t(x, a):
-    """Owen's T(x, a) = (1/2 pi) int_0^a exp(-x^2 (1 + t^2)/2)/(1 + t^2) dt, for |a| <= 1."""
-    if a == 0.0:
-        return 0.0
-    G = abs(a * x)
-    top = min(1.0, 12.0 / G) if G > 0.0 else 1.0
-    acc = 0.0
-    for i in range(_GL_T.shape[0]):
-        t = top * _GL_T[i]
-        at = a * t
-        acc += _GL_W[i] * math.exp(-0.5 * G * G * t * t) / (1.0 + at * at)
-    return a * top * acc * math.exp(-0.5 * x * x) / (2.0 * _PI)
-
-
-@njit(cache=True, inline="always")
-def _ncdf(x):
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
-@njit(cache=True)
-def _owen_term(x, Dn, G, s):
-    # -T(x, s/D) and its step, in the regime where Owen's T is taken with |a| <= 1 (see analytic._elu)
-    if abs(Dn) >= s and Dn != 0.0:
-        return -_owen_t(x, s / Dn)
-    X = 0.5 * (_ncdf(x) * _ncdf(-G) + _ncdf(G) * _ncdf(-x))
-    return X + _owen_t(G, Dn / s) - (0.5 if Dn > 0.0 else 0.0)
-
-
-@njit(cache=True)
-def _elu_pair(al, c, v1, v2):
-    """ELU duals (E[phi phi], E[phi' phi']): elementary terms and Owen's T (see spectra.analytic._elu)."""
-    s2 = v1 * v2 - c * c
-    s = math.sqrt(s2) if s2 > 0.0 else 0.0
-    th = math.atan2(s, c)
-    r1 = math.sqrt(v1)
-    r2 = math.sqrt(v2)
-    D1 = v1 + c
-    D2 = v2 + c
-    h = -D1 / r1
-    k = -D2 / r2
-    if s == 0.0:
-        if c > 0.0:
-            F1, F2, FA = _ncdf(-r1), _ncdf(-r2), _ncdf(min(h, k))
-        else:
-            F1, F2, FA = 0.0, 0.0, 0.0
-    else:
-        bc = 0.5 if c <= 0.0 else 0.0
-        F1 = 0.5 * _ncdf(-r1) + 0.5 * _ncdf(-c / r2) + _owen_term(-c / r2, c, s / r2, s) - bc
-        F2 = 0.5 * _ncdf(-r2) + 0.5 * _ncdf(-c / r1) + _owen_term(-c / r1, c, s / r1, s) - bc
-        p = D1 * D2
-        beta = 0.0 if p > 0.0 else (0.5 if (p < 0.0 or h + k < 0.0) else 0.0)
-        FA = (0.5 * _ncdf(h) + 0.5 * _ncdf(k) + _owen_term(h, D1, s / r1, s) + _owen_term(k, D2, s / r2, s)
-              - beta)
-    sq = math.sqrt(2.0 * _PI)
-    quad = (_PI - th) / (2.0 * _PI)
-    relu = (s + (_PI - th) * c) / (2.0 * _PI)
-    eA = math.exp((v1 + v2) / 2.0 + c)
-    e1 = math.exp(v1 / 2.0)
-    e2 = math.exp(v2 / 2.0)
-    gg = eA * FA - e1 * F1 - e2 * F2 + quad
-    rg = e2 * (c * (_ncdf(-r2) - F2) + r1 * math.exp(-c * c / (2.0 * v1)) / sq * _ncdf(-s / r1)) - r1 / (2.0 * sq)
-    gr = e1 * (c * (_ncdf(-r1) - F1) + r2 * math.exp(-c * c / (2.0 * v2)) / sq * _ncdf(-s / r2)) - r2 / (2.0 * sq)
-    V = relu + al * (rg + gr) + al * al * gg
-    dV = quad + al * (e2 * (_ncdf(-r2) - F2) + e1 * (_ncdf(-r1) - F1)) + al * al * eA * FA
-    return V, dV
-
-
 @njit(cache=True, inline="always")
 def _relu_power(n, c, s, theta, P):
     """(E[u_+^n v_+^n], n^2 E[u_+^(n-1) v_+^(n-1)]) for n in {2, 3} (Cho & Saul 2009)."""
@@ -269,8 +188,6 @@ def dual_pair(code, params, c, v1, v2):
         s2 = P - c * c
         s = math.sqrt(s2) if s2 > 0.0 else 0.0
         return _relu_power(int(params[0]), c, s, math.atan2(s, c), P)
-    if code == Dual.ELU:
-        return _elu_pair(params[0], c, v1, v2)
     if code == Dual.EXP:
         e = math.exp((v1 + v2) / 2 + c)
         return e, e

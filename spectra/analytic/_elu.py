@@ -4,8 +4,14 @@ Tsuchida, Pearce, van der Heide, Roosta & Gallagher (AAAI 2021) give the ELU ker
 bivariate normal orthant probabilities. Those are not elementary; here each is reduced by Owen's
 formula (Owen 1956) to elementary terms and **Owen's T function**
 :math:`T(h, a) = \frac{1}{2\pi}\int_0^a e^{-h^2(1+x^2)/2}/(1+x^2)\,dx`, a 1-D integral of an entire
-function over ``|a| <= 1``: scipy's ``owens_t`` in float64, ``acb.integral`` (rigorous) in Arb, a
-Gauss-Legendre rule in numba. Everything else is closed form.
+function over ``|a| <= 1``: scipy's ``owens_t`` in float64, ``acb.integral`` (rigorous) in Arb.
+Everything else is closed form.
+
+Conditioning: the formula multiplies orthant probabilities by exponentials up to
+``e^{(v1+v2)/2 + |c|}``, so in float64 it loses about ``e^q`` ulps at variances ``q``. The float64
+duals therefore use it only where that factor is small and round the Arb form elsewhere (about a
+millisecond per value); for the same reason there is no numba form (the cube grid takes the numpy
+path for ELU).
 
 Derivation (``(u, v)`` centred, variances ``v1``, ``v2``, covariance ``c``; ``s1 = sqrt(v1)``,
 ``s = sqrt(v1 v2 - c^2)``, ``Q(x) = Phi(-x)``): write ``phi = r + alpha g`` with ``r = max(x, 0)``,
@@ -84,9 +90,65 @@ def _prep(c, v1, v2):
     return c, v1, v2, s, th
 
 
-def elu_dual(alpha: float, c, v1, v2):
-    """``E[phi(u) phi(v)]`` in float64 (numpy broadcasting)."""
+#: the float64 formula multiplies orthant probabilities (absolute error ~ eps) by up to
+#: ``e^{(v1+v2)/2 + |c|}``: measured error ~ eps e^q relative to the kernel at equal variances q. Where
+#: that exponent exceeds ``_F64_EXPONENT`` (error above ~10 eps) the value is taken from the Arb form.
+_F64_EXPONENT = 2.0
+
+
+def _hybrid(alpha: float, c, v1, v2):
+    """``(V, V')`` in float64: the float formula where it is accurate, the Arb form (rounded) elsewhere."""
     c, v1, v2, s, th = _prep(c, v1, v2)
+    V = _elu_dual_f64(alpha, c, v1, v2, s, th)
+    dV = _elu_dual_derivative_f64(alpha, c, v1, v2, s, th)
+    bad = ((v1 + v2) / 2 + np.abs(c) > _F64_EXPONENT) & (s > 0)
+    if np.any(bad):
+        V, dV = np.array(V, dtype=float), np.array(dV, dtype=float)
+        for idx in map(tuple, np.argwhere(bad)):
+            V[idx], dV[idx] = _arb_rounded(alpha, float(c[idx]), float(v1[idx]), float(v2[idx]))
+    return V, dV
+
+
+def _arb_rounded(alpha, c, v1, v2):
+    """The Arb duals at a precision that makes them exact to float64 rounding (raised until it does)."""
+    from flint import arb
+
+    from .precision import working_precision
+
+    prec = 80 + int(2 * ((v1 + v2) / 2 + abs(c)))
+    while True:
+        with working_precision(prec):
+            V, dV = elu_duals_arb(alpha, arb(c), arb(v1), arb(v2))
+            if all(x.is_finite() and float(x.rad()) <= 2.0**-60 * max(abs(float(x.mid())), 1e-300) for x in (V, dV)):
+                return float(V.mid()), float(dV.mid())
+        if prec > 1 << 14:
+            raise ArithmeticError("ELU dual: no float64 value at 16384 bits (variances too large)")
+        prec *= 2
+
+
+_LAST = {}
+
+
+def _pair(alpha, c, v1, v2):
+    # the recursion asks for the dual and then its derivative at the same arrays: compute both once
+    arrs = [np.asarray(x, dtype=float) for x in (c, v1, v2)]
+    key = (alpha,) + tuple((a.shape, a.tobytes()) for a in arrs)
+    if _LAST.get("key") != key:
+        _LAST["key"], _LAST["val"] = key, _hybrid(alpha, *arrs)
+    return _LAST["val"]
+
+
+def elu_dual(alpha: float, c, v1, v2):
+    """``E[phi(u) phi(v)]`` in float64 (numpy broadcasting); exact to a few ulp (see ``_F64_EXPONENT``)."""
+    return _pair(alpha, c, v1, v2)[0]
+
+
+def elu_dual_derivative(alpha: float, c, v1, v2):
+    """``E[phi'(u) phi'(v)]`` in float64 (numpy broadcasting)."""
+    return _pair(alpha, c, v1, v2)[1]
+
+
+def _elu_dual_f64(alpha, c, v1, v2, s, th):
     Phi = _special().ndtr
     F1, F2, FA = _orthants_f64(c, v1, v2, s)
     s1, s2 = np.sqrt(v1), np.sqrt(v2)
@@ -100,9 +162,7 @@ def elu_dual(alpha: float, c, v1, v2):
     return relu + alpha * (rg + gr) + alpha * alpha * gg
 
 
-def elu_dual_derivative(alpha: float, c, v1, v2):
-    """``E[phi'(u) phi'(v)]`` in float64 (numpy broadcasting)."""
-    c, v1, v2, s, th = _prep(c, v1, v2)
+def _elu_dual_derivative_f64(alpha, c, v1, v2, s, th):
     Phi = _special().ndtr
     F1, F2, FA = _orthants_f64(c, v1, v2, s)
     quad = (np.pi - th) / (2 * np.pi)
@@ -117,16 +177,42 @@ def _arb_Phi(x):
     return (-x / arb(2).sqrt()).erfc() / 2
 
 
+#: cap on integrand evaluations per Owen T: with wide input balls the integral cannot be made
+#: tighter than its inputs, and the cap returns the (still rigorous) wider enclosure instead of searching
+_EVAL_LIMIT = 4000
+
+
 def _arb_owen(x, a):
-    """Owen's T(x, a) for |a| <= 1 by rigorous integration (acb.integral) of an entire integrand."""
+    """Owen's T(x, a) for |a| <= 1 by rigorous integration (acb.integral) of an entire integrand.
+
+    ``T = a/(2 pi) e^{-x^2/2} int_0^1 e^{-G^2 t^2/2}/(1 + a^2 t^2) dt`` with ``G = |a x|``; for ``G > 1``
+    the substitution ``u = G t`` and a cut at ``u = K`` with the tail ``<= e^{-K^2/2}/K`` added to the
+    radius keep the integrand O(1) on a short interval (a large ``G`` would otherwise force deep
+    subdivision).
+    """
     from flint import acb, arb, ctx
 
     if a == 0:
         return arb(0)
-    x2, a2 = acb(x * x), acb(a * a)
-    val = acb.integral(lambda t, _: (-(x2 * (1 + a2 * t * t)) / 2).exp() / (1 + a2 * t * t), 0, 1,
-                       rel_tol=arb(2) ** (-ctx.prec))
-    return a * val.real / (2 * arb.pi())
+    # no tighter than the inputs: a wide ball cannot give a narrow integral, and chasing it is slow
+    bits = min(ctx.prec, x.rel_accuracy_bits() + 8, a.rel_accuracy_bits() + 8)
+    tol = arb(2) ** (-max(bits, 16))
+    G2 = a * a * x * x
+    pref = a * (-(x * x) / 2).exp() / (2 * arb.pi())
+    if G2 <= 1:
+        G2c, a2 = acb(G2), acb(a * a)
+        val = acb.integral(lambda t, _: (-(G2c * t * t) / 2).exp() / (1 + a2 * t * t), 0, 1, rel_tol=tol,
+                           abs_tol=tol, eval_limit=_EVAL_LIMIT).real
+        return pref * val
+    G = G2.sqrt()
+    K = arb(math.sqrt(2 * math.log(2) * (ctx.prec + 20)))
+    top = G.min(K) if G.upper() > K.lower() else G
+    inv_x2 = acb(1 / (x * x))
+    val = acb.integral(lambda u, _: (-(u * u) / 2).exp() / (1 + inv_x2 * u * u), 0, acb(top), rel_tol=tol,
+                       abs_tol=tol, eval_limit=_EVAL_LIMIT).real
+    if not (G.upper() <= K.lower()):
+        val = val + arb(0, float(((-(K * K) / 2).exp() / K).upper()))
+    return pref * val / G
 
 
 def _arb_owen_term(x, Dn, G, s):
@@ -158,9 +244,25 @@ def _arb_orthants(c, v1, v2, s):
     return F1, F2, FA
 
 
+#: largest ``(v1 + v2)/2 + |c|`` accepted: beyond it the cancellation of ``e^{(v1+v2)/2+|c|}`` against
+#: orthant probabilities needs thousands of bits (minutes per kernel value); refused instead
+ELU_MAX_EXPONENT = 200.0
+
+
 def elu_duals_arb(alpha: float, c, v1, v2):
-    """``(E[phi phi], E[phi' phi'])`` as Arb balls."""
+    """``(E[phi phi], E[phi' phi'])`` as Arb balls.
+
+    Raises
+    ------
+    ValueError
+        When ``(v1 + v2)/2 + |c| > ELU_MAX_EXPONENT`` (200).
+    """
     arb = D._arb()
+    m = float(((v1 + v2) / 2 + abs(c)).mid())
+    if not m <= ELU_MAX_EXPONENT:
+        raise ValueError(f"elu: pre-activation variances (v1 + v2)/2 + |c| = {m:.4g} exceed {ELU_MAX_EXPONENT:g}, where "
+                         "the ELU dual's closed form cancels e^{q} against orthant probabilities; use a smaller "
+                         "weight_var or depth")
     al = arb(alpha)
     s, th = D._theta_arb(c, v1, v2)
     pi = arb.pi()
