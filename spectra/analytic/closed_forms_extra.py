@@ -211,12 +211,14 @@ def scaled_erf(a: float, b: float, c: float = 0.0) -> Activation:
         return (a2 * b2) * D.erf_dual_derivative(b2 * cc, b2 * v1, b2 * v2)
 
     def Va(cc, v1, v2):
-        B2 = D._arb()(b2)
-        return a2 * D.erf_dual_arb(B2 * cc, B2 * v1, B2 * v2) + c2
+        arb = D._arb()
+        B2 = arb(b) ** 2  # exact squares of the parameters (b * b in float64 rounds)
+        return arb(a) ** 2 * D.erf_dual_arb(B2 * cc, B2 * v1, B2 * v2) + arb(c0) ** 2
 
     def dVa(cc, v1, v2):
-        B2 = D._arb()(b2)
-        return D._arb()(a2) * B2 * D.erf_dual_derivative_arb(B2 * cc, B2 * v1, B2 * v2)
+        arb = D._arb()
+        B2 = arb(b) ** 2
+        return arb(a) ** 2 * B2 * D.erf_dual_derivative_arb(B2 * cc, B2 * v1, B2 * v2)
 
     live = a != 0 and b != 0
     st = (INF if live else -1, 0 if c0 != 0 else -1)
