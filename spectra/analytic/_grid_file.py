@@ -22,7 +22,7 @@ ARRAYS = tuple(f"{a}_{k}" for a in ("eigenvalues", "fractional_variance", "trace
 
 
 def _bad(path, why: str) -> ValueError:
-    return ValueError(f"{os.fspath(path)}: not a valid spectra cube-grid file ({why})")
+    return ValueError(f"{os.fspath(path)}: is not a spectra cube-grid file ({why})")
 
 
 def read_grid_arrays(path) -> dict:

@@ -305,7 +305,7 @@ def load_cube_grid(path) -> CubeGrid:
                 arrays[f"symmetry_zero_{kind}"] = _symmetry_zeros(get_activation(act), L1 - 1, arrays["bias_var"],
                                                                   K1 - 1, kind)
             except (ValueError, TypeError) as exc:
-                raise ValueError(f"{os.fspath(path)}: not a valid spectra cube-grid file ({exc})") from None
+                raise ValueError(f"{os.fspath(path)}: is not a spectra cube-grid file ({exc})") from None
     return CubeGrid(int(arrays["dim"]), act, arrays["weight_var"], arrays["bias_var"], depths, degrees,
                     *(arrays[name] for name in _ARRAYS))
 
