@@ -168,3 +168,16 @@ def test_cube_grid_monomial_large_bias_within_10_s():
             "assert g.eigenvalues_ntk.shape == (2, 3, 1, 1)\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=10)
     assert p.returncode == 0, p.stderr
+
+
+def test_sphere_dimension_cap():
+    # found by the API fuzz test: d = 2.4e14 built a Gauss-Legendre rule for minutes
+    import time
+
+    from spectra.analytic import gaussian_spectrum, sphere_spectrum
+
+    for fn in (sphere_spectrum, gaussian_spectrum):
+        t = time.perf_counter()
+        with pytest.raises(ValueError, match=r"dim must be an integer in \[2, 1e\+09\]"):
+            fn(240522561186973.0)
+        assert time.perf_counter() - t < 1

@@ -403,7 +403,14 @@ def check_spectrum_inputs(dim, activation, depth, weight_var, bias_var, kernel, 
     rtol, precision = check_rtol(rtol), check_precision(precision)
     if min_dim == 1:  # refused before the kernel is built
         check_memory(cube_cost(d, many_degrees=False)[0], f"the cube spectrum at d={d} (its binomials C(d, j) alone)")
+    elif d > MAX_SPHERE_DIM:  # the Funk-Hecke node count grows without bound (d = 1e9: 3744 nodes, about 1 s)
+        raise ValueError(f"dim must be an integer in [{min_dim}, {MAX_SPHERE_DIM:.0e}] on the sphere and for Gaussian "
+                         f"inputs (MAX_SPHERE_DIM: the angular quadrature's cost grows with d), got {d}")
     return d, MLPKernel(activation, depth, weight_var, bias_var, check_kernel_name(kernel)), rtol, precision
+
+
+#: Largest dimension of the sphere and Gaussian engines (measured: d = 1e9 takes about 1 s at K = 4).
+MAX_SPHERE_DIM = 10**9
 
 
 def check_precision(precision):

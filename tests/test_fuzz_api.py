@@ -1,0 +1,180 @@
+"""Issue #15: a hypothesis fuzz test of the public analytic API (fixed seed, about a minute).
+
+Every call either returns a result or raises ValueError/TypeError.  A returned result has no
+inf or NaN, eigenvalues that are >= 0 (or exactly 0), and a stated bound that holds against a
+certified Arb reference computed with more working precision (cube spectra), across depths up to
+1000, variances from 1e-20 to 1e6, every activation, and the tiny-bias band.  The number of
+calls is the sum of the ``max_examples`` below (2100).
+"""
+import math
+import signal
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spectra.analytic.accuracy import AccuracyWarning
+from spectra.analytic import (cube_spectrum, cube_spectrum_grid, gaussian_spectrum, mlp_kernel,
+                              sphere_spectrum)
+
+FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+OK_ERRORS = (ValueError, TypeError)
+CALL_SECONDS = 60  # a call that takes longer counts as a hang (generous: CI machines are shared)
+
+NAMES = ["relu", "abs", "step", "erf", "gelu", "tanh", "softplus", "sigmoid", "swish", "sin", "cos", "identity",
+         "leaky_relu(0.1)", "leaky_relu(-0.5)", "monomial(0)", "monomial(1)", "monomial(2)", "monomial(3)"]
+BAD = [None, "", "relu(3)", "erf(2)", "monomial(2.7)", "leaky_relu(x)", "nope", 3, "leaky_relu(1e400)"]
+
+variance = st.one_of(st.just(0.0), st.floats(-20, 6).map(lambda e: 10.0 ** e))
+weight_var = st.floats(-20, 6).map(lambda e: 10.0 ** e)
+tiny_bias = st.floats(-18, -10).map(lambda e: 10.0 ** e)
+depth = st.one_of(st.integers(0, 4), st.integers(5, 1000))
+kind = st.sampled_from(["ck", "ntk"])
+activation = st.sampled_from(NAMES)
+
+
+class Hang(Exception):
+    pass
+
+
+@contextmanager
+def time_box(seconds=CALL_SECONDS):
+    def on_alarm(signum, frame):
+        raise Hang(f"call took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def call(fn, *args, **kw):
+    """fn(*args, **kw), or None if it raised ValueError/TypeError; anything else fails the test."""
+    with time_box(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", AccuracyWarning)
+        try:
+            return fn(*args, **kw)
+        except OK_ERRORS:
+            return None
+
+
+def check_spectrum(s):
+    ev = np.asarray(s.eigenvalues, dtype=float)
+    assert np.all(np.isfinite(ev)), ev
+    assert np.all(ev >= 0), ev
+    assert not np.any(np.isnan(s.log10_eigenvalues)), s.log10_eigenvalues
+    # a zero in float64 is an exact zero (log10 = -inf) or an underflow that exact/log10 still carry
+    assert all(e > 0 or lg == -np.inf or (x > 0 and np.isfinite(lg)) for e, lg, x in
+               zip(ev, s.log10_eigenvalues, s.exact))
+    fv = np.asarray(s.fractional_variance, dtype=float)
+    assert np.all(np.isfinite(fv)) and np.all(fv >= 0) and np.all(fv <= 1 + 1e-9), fv
+    assert math.isfinite(s.trace) and s.trace >= 0
+    b = np.asarray(s.rel_error_bound, dtype=float)
+    assert not np.any(np.isnan(b))
+    if s.max_learning_rate is not None:
+        assert s.max_learning_rate > 0
+
+
+def rel_gap(a, b) -> float:
+    a, b = float(a), float(b)
+    if a == b:
+        return 0.0
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+# ------------------------------------------------------------------ kernel values: 600 calls
+@settings(FUZZ, max_examples=600)
+@given(act=activation, L=depth, wv=weight_var, bv=variance, kern=kind,
+       c=st.floats(-1.5, 1.5), nx=st.one_of(st.just(0.0), st.floats(0.0, 4.0)), ny=st.floats(0.0, 4.0))
+def test_mlp_kernel(act, L, wv, bv, kern, c, nx, ny):
+    v = call(mlp_kernel, c, act, L, wv, bv, kern, norm_x=nx, norm_y=ny)
+    if v is not None:
+        assert np.all(np.isfinite(v)), (v, act, L, wv, bv, kern, c, nx, ny)
+
+
+# ------------------------------------------------------------------ cube spectra with a reference: 600 calls
+@settings(FUZZ, max_examples=600)
+@given(d=st.integers(1, 10), act=activation, L=depth, wv=weight_var, bv=st.one_of(variance, tiny_bias), kern=kind,
+       rtol=st.sampled_from([1e-12, 1e-8, 1e-5]))
+def test_cube_spectrum_bounds_hold(d, act, L, wv, bv, kern, rtol):
+    s = call(cube_spectrum, d, act, L, wv, bv, kern, rtol=rtol)
+    if s is None:
+        return
+    check_spectrum(s)
+    if not np.any(s.eigenvalues > 0):
+        return
+    # reference: the certified path with ample working precision (its own bound is rigorous)
+    bits = 256 + 64 * int(max(0.0, -np.nanmin(np.where(s.eigenvalues > 0, np.log10(np.maximum(s.eigenvalues, 1e-300)),
+                                                         0.0))) // 19)
+    ref = call(cube_spectrum, d, act, L, wv, bv, kern, precision=min(bits, 4096), rtol=1e-30)
+    if ref is None:
+        return
+    for k in range(len(s.degrees)):
+        if not ref.certified[k] or not math.isfinite(ref.rel_error_bound[k]) or ref.rel_error_bound[k] > 1e-3:
+            continue
+        gap = rel_gap(s.exact[k], ref.exact[k])
+        assert gap <= s.rel_error_bound[k] + ref.rel_error_bound[k] + 1e-300, (
+            f"{act} d={d} L={L} wv={wv:g} bv={bv:g} {kern}: degree {s.degrees[k]} value {float(s.exact[k])!r} "
+            f"({s.method[k]}) vs certified {float(ref.exact[k])!r}: relative gap {gap:.3g} > bound "
+            f"{s.rel_error_bound[k]:.3g}")
+
+
+# ------------------------------------------------------------------ sphere and Gaussian: 300 calls
+@settings(FUZZ, max_examples=300)
+@given(dom=st.sampled_from(["sphere", "gaussian"]), d=st.integers(2, 40), act=activation,
+       L=st.integers(0, 6), wv=st.floats(-3, 2).map(lambda e: 10.0 ** e), bv=st.one_of(st.just(0.0), st.floats(-8, 1).map(lambda e: 10.0 ** e)),
+       kern=kind, K=st.integers(0, 8))
+def test_sphere_and_gaussian(dom, d, act, L, wv, bv, kern, K):
+    fn = sphere_spectrum if dom == "sphere" else gaussian_spectrum
+    s = call(fn, d, act, L, wv, bv, kern, max_degree=K)
+    if s is not None:
+        check_spectrum(s)
+        assert float(np.sum(s.fractional_variance)) <= 1 + 1e-6
+
+
+# ------------------------------------------------------------------ grids: 200 calls
+@settings(FUZZ, max_examples=200)
+@given(d=st.integers(1, 24), act=activation, L=st.integers(0, 40),
+       wv=st.lists(weight_var, min_size=1, max_size=3), bv=st.lists(st.one_of(variance, tiny_bias), min_size=1, max_size=3),
+       K=st.integers(0, 6))
+def test_grid(d, act, L, wv, bv, K):
+    g = call(cube_spectrum_grid, d, act, L, wv, bv, max_degree=min(K, d))
+    if g is None:
+        return
+    for name in ("eigenvalues_ck", "eigenvalues_ntk", "trace_ck", "trace_ntk"):
+        arr = getattr(g, name)
+        assert np.all(np.isfinite(arr)), name
+    for kern in ("ck", "ntk"):
+        mu = getattr(g, f"eigenvalues_{kern}")
+        bound = getattr(g, f"abs_error_bound_{kern}")[..., None]
+        # a negative value is allowed only within its own absolute bound (the truth is >= 0)
+        assert np.all(mu >= -bound), (kern, float(mu.min()))
+        fv = getattr(g, f"fractional_variance_{kern}")
+        ok = np.isnan(fv) | ((fv >= -1e-9) | (np.abs(mu) <= bound)) & ((fv <= 1 + 1e-9) | (np.abs(mu) <= bound))
+        assert np.all(ok), kern
+
+
+# ------------------------------------------------------------------ bad input: 400 calls
+junk = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True),
+                 st.integers(-10**12, 10**12), st.lists(st.floats(), max_size=3), st.sampled_from(BAD))
+
+
+@settings(FUZZ, max_examples=400)
+@given(which=st.integers(0, 4), args=st.lists(junk, min_size=1, max_size=6), good=st.booleans())
+def test_bad_input_only_value_or_type_errors(which, args, good):
+    fns = [cube_spectrum, sphere_spectrum, gaussian_spectrum, cube_spectrum_grid, mlp_kernel]
+    fn = fns[which]
+    if good:  # one bad argument among good ones
+        base = [4, "relu", 2, 2.0, 0.1] if which != 4 else [0.5, "relu", 2, 2.0, 0.1]
+        pos = len(args[0]) % len(base) if isinstance(args[0], str) else 1
+        base[pos] = args[-1]
+        args = base
+    r = call(fn, *args)
+    if r is not None and hasattr(r, "eigenvalues"):
+        check_spectrum(r)
