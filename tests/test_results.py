@@ -440,7 +440,7 @@ def test_best_depth_table_rows_match_a_brute_force_loop():
                 for c in range(fv.shape[2]):
                     usable = [(fv[d, a, c, k], -d) for d in range(fv.shape[0]) if not z[d, c, k] and not np.isnan(fv[d, a, c, k])]
                     resolved = [t for t in usable if abs(mu[-t[1], a, c, k]) > b[-t[1], a, c]]
-                    sym += not usable or max(usable)[0] <= 0
+                    sym += all(z[d, c, k] for d in range(fv.shape[0]))
                     if resolved and max(resolved)[0] > 0:
                         vals.append(-max(resolved)[1])
                     else:

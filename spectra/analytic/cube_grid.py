@@ -175,10 +175,12 @@ class CubeGrid(ResultMixin):
         for kind in _KINDS:
             # every degree at once (one argmax over depth), not one degree at a time
             depth_res, ok_res = self._best_depths(kind, True)
-            _, ok_all = self._best_depths(kind, False)
+            # a pair counts as a symmetry zero only if the degree vanishes by symmetry at every depth
+            # (a degree whose values are all within their error bound, NaN-masked, is unresolved)
+            sym_b = getattr(self, f"symmetry_zero_{kind}").all(axis=0)  # (n_b, K + 1)
             for i, k in enumerate(self.degrees):
                 vals = depth_res[..., i][ok_res[..., i]]
-                sym = int((~ok_all[..., i]).sum())
+                sym = int(sym_b[:, i].sum()) * len(self.weight_var)
                 row = {"kernel": kind, "degree": int(k), "optimal_depth": "-", "min": None, "median": None,
                        "max": None, "pairs": int(vals.size), "symmetry": sym,
                        "unresolved": int((~ok_res[..., i]).sum()) - sym}
