@@ -214,6 +214,8 @@ def _evaluator(kern):
         return None
     wv, bv, depth, kind = kern.weight_var, kern.bias_var, kern.depth, kern.kind
     qs = _variances(kern)
+    if depth == 0:  # the input kernel w c + b: no layer, whatever the activation
+        return lambda th: _phi_smooth(th, None, 0, wv, bv, kind, qs)
     if act.dispatch in (Dual.RELU_FAMILY, Dual.STEP_FAMILY):
         if act.dispatch == Dual.STEP_FAMILY and depth >= 2:
             return None  # 1 - rho ~ alpha: a square-root singularity at theta = 0

@@ -270,13 +270,15 @@ class MehlerDual:
         h = K // 2
         th0 = t0 + sum((x * x for x in b0[h + 1:]), t0 * 0)
         th1 = t1 + sum((x * x for x in b1[h + 1:]), t1 * 0)
+        # float(.) of a tiny ball underflows to 0 (log raises): fall back to the target, i.e. no decay estimate
+        lt = _safe_log(tail.upper(), _safe_log(eps.upper(), -745.0))
         try:
-            lt, lh = math.log(float(tail.upper())), 0.5 * math.log(float((th0 * th1).upper()))
+            lh = 0.5 * math.log(float((th0 * th1).upper()))
             c = max((lh - lt) / (math.sqrt(K) - math.sqrt(h)), 0.0)
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, ZeroDivisionError):
             c = 0.0
         lr = -math.log(r) if r > 0 else 50.0
-        target = math.log(float(eps.upper()))
+        target = _safe_log(eps.upper(), -745.0)
         Kn = K
         while Kn < 2 * K:
             Kn = int(Kn * 1.1) + 8
@@ -291,6 +293,14 @@ class MehlerDual:
         while K < _K_MAX and 2 * math.sqrt(2) * tau * math.sqrt(K) + K * lr < bits:
             K = int(K * 1.2) + 8
         return K
+
+
+def _safe_log(x, floor: float) -> float:
+    """``log(x)`` of a non-negative Arb bound (in Arb, so tiny values do not underflow), else ``floor``."""
+    from flint import arb
+
+    v = float(arb(x).log().mid()) if arb(x) > 0 else math.nan
+    return v if math.isfinite(v) else floor
 
 
 _CACHE: dict = {}
