@@ -181,3 +181,22 @@ def test_sphere_dimension_cap():
         with pytest.raises(ValueError, match=r"dim must be an integer in \[2, 1e\+09\]"):
             fn(240522561186973.0)
         assert time.perf_counter() - t < 1
+
+
+def test_library_cube_refuses_a_certified_transform_that_cannot_fit():
+    # the binomials fit but the exact transform does not: refused inside cube_spectrum, before allocating it
+    import time
+
+    from spectra import _budget
+    from spectra.analytic import cube_spectrum
+
+    _budget.set_memory_limit("200M")
+    try:
+        t = time.perf_counter()
+        with pytest.raises(ValueError, match=r"the certified cube spectrum at d=12000 \(\d+ bits\) needs about"):
+            cube_spectrum(12000, "relu", 2)
+        with pytest.raises(ValueError, match=r"the float64 cube spectrum at d=12000 \(12001 degrees\) needs about"):
+            cube_spectrum(12000, "relu", 2, precision="float64")
+        assert time.perf_counter() - t < 10
+    finally:
+        _budget.set_memory_limit(None)

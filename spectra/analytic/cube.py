@@ -39,6 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._budget import check_memory, cube_cost
 from .._validation import check_dim
 from . import _kink_error
 from .bases import krawtchouk_matrix, krawtchouk_transform
@@ -329,6 +330,8 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     # max|Phi| >= tol_abs (1 + rtol) / rtol; otherwise the certified path takes every non-zero degree
     # and the float64 transform is needed for mu_0 and mu_1 only (the learning rate)
     float_ok = precision == "float64" or not act.high_precision or (precision == "auto" and phi_max * rtol >= 0.5 * tol_abs)
+    if float_ok and len(all_degs) > 32:  # the float64 transform of every degree is exact in integers
+        check_memory(cube_cost(d)[0], f"the float64 cube spectrum at d={d} ({len(all_degs)} degrees)")
     mu_fast = _float_transform(phi, all_degs, only=None if float_ok else (0, 1))
     trace = float(phi[0])
 
@@ -361,6 +364,9 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
         prec = int(precision) if isinstance(precision, (int, np.integer)) else _initial_precision(kern, d, degs[need_exact], rtol, abs(trace))
         start = time.perf_counter()
         while True:
+            # the exact transform's memory, refused before it is allocated (issue #15, bounded cost)
+            check_memory(cube_cost(d, bits=prec, many_degrees=False)[0],
+                         f"the certified cube spectrum at d={d} ({prec} bits)")
             t0 = time.perf_counter()
             try:
                 balls, trace_ball = _exact_balls(kern, d, prec)
