@@ -82,8 +82,8 @@ def test_miss_warns_names_degrees_and_strict_raises():
     assert np.array_equal(s.meets_rtol, s.rel_error_bound <= 1e-15)
     with pytest.raises(AccuracyError):
         cube_spectrum(8, "tanh", 2, 2.0, 0.1, precision="float64", rtol=1e-15, strict=True)
-    with pytest.warns(AccuracyWarning):
-        sphere_spectrum(10, "tanh", 2, 2.0, 0.1, max_degree=6)  # small d: float64 path, says so
+    with pytest.warns(AccuracyWarning):  # the float64 path cannot reach 1e-15: says so
+        sphere_spectrum(10, "tanh", 2, 2.0, 0.1, max_degree=6, precision="float64", rtol=1e-15)
     with warnings.catch_warnings():
         warnings.simplefilter("error", AccuracyWarning)
         cube_spectrum(8, "relu", 2)  # meets rtol: silent
