@@ -7,12 +7,13 @@ never raise (which would be a traceback at the shell).
 """
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from spectra.cli import main
 
-FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate])
 
 HOSTILE = ["", "nan", "inf", "-inf", "-1", "0", "1e308", "1e-320", "2.5", "abc", "1,,2", ",", "1:5", "1:5:0",
            "-1:1:3", "1e9", "3:1:4", "relu(3)", "monomial(2.7)", "leaky_relu(-0.5)", "x^3", "1e400", "10000000"]

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._budget import check_memory
 from .._io import atomic_write
 from .._progress import Progress
 from .._results import ResultMixin, require_pandas
@@ -361,6 +362,10 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
     bv = np.atleast_1d(check_variance(bias_var, "bias_var")).astype(float)
     if wv.ndim != 1 or bv.ndim != 1:
         raise ValueError("weight_var and bias_var must be scalars or 1-D arrays (grid axes)")
+    # memory before anything is allocated: the d + 1 grid points and Krawtchouk rows, the work array
+    # (CK and NTK x depth x pairs x (eigenvalues, trace, bound)) and the arrays returned from it
+    check_memory(8.0 * ((d + 1) * (K + 4) + 2.0 * (L + 1) * wv.size * bv.size * (K + 3) * 3.3),
+                 f"the grid (d={d}, {L + 1} depths x {wv.size} x {bv.size} variances x {K + 1} degrees)")
     # every layer's diagonal within float64 (this engine cannot repair a value in Arb): refuse up
     # front, naming the depth, instead of returning inf/NaN
     check_kernel_domain(act, L, wv[:, None], bv[None, :], "ntk", float_only=True)
