@@ -32,7 +32,7 @@ CALL_SECONDS = 60  # a call that takes longer counts as a hang (generous: CI mac
 #: only; the kernel-value and bad-input fuzz tests still use every activation.
 SERIES = {"tanh", "softplus", "sigmoid", "swish"}
 #: known open (issue #15): the float64 bounds of gelu and erf do not cover their conditioning at
-#: large weight variances (gelu at 5400, erf at 6.7e5: the xfail tests below), and the sphere's
+#: large weight or bias variances (gelu at 5400 or a bias of 1e5, erf at 6.7e5: the xfail tests below), and the sphere's
 #: Mehler path at weight variances far above 1 runs for minutes; the fuzz stays below those
 #: until they are fixed
 GELU_MAX_WV = 100.0
@@ -82,11 +82,14 @@ def call(fn, *args, **kw):
 def check_spectrum(s):
     ev = np.asarray(s.eigenvalues, dtype=float)
     assert np.all(np.isfinite(ev)), ev
-    assert np.all(ev >= 0), ev
-    assert not np.any(np.isnan(s.log10_eigenvalues)), s.log10_eigenvalues
+    # a negative value is allowed only as the midpoint of an unresolved ball, flagged by an infinite
+    # bound (guarantee "none"; the engines warn): never as a claimed answer
+    b = np.asarray(s.rel_error_bound, dtype=float)
+    assert np.all((ev >= 0) | (b >= 1)), (ev, b)
+    assert not np.any(np.isnan(s.log10_eigenvalues) & (b < 1)), s.log10_eigenvalues  # NaN only if flagged
     # a zero in float64 is an exact zero (log10 = -inf) or an underflow that exact/log10 still carry
-    assert all(e > 0 or lg == -np.inf or (x > 0 and np.isfinite(lg)) for e, lg, x in
-               zip(ev, s.log10_eigenvalues, s.exact))
+    assert all(e > 0 or lg == -np.inf or (x > 0 and np.isfinite(lg)) or bk >= 1 for e, lg, x, bk in
+               zip(ev, s.log10_eigenvalues, s.exact, b))
     fv = np.asarray(s.fractional_variance, dtype=float)
     b = np.asarray(s.rel_error_bound, dtype=float)
     # NaN only as the documented mask of a value whose bound exceeds 1 % (Gaussian blocks)
@@ -122,8 +125,8 @@ def test_mlp_kernel(act, L, wv, bv, kern, c, nx, ny):
        rtol=st.sampled_from([1e-12, 1e-8, 1e-5]))
 def test_cube_spectrum_bounds_hold(d, act, L, wv, bv, kern, rtol):
     assume(act not in SERIES or wv >= 1e-6)
-    assume(act != "gelu" or wv <= GELU_MAX_WV)
-    assume(wv <= CUBE_MAX_WV)
+    assume(act != "gelu" or max(wv, bv) <= GELU_MAX_WV)
+    assume(max(wv, bv) <= CUBE_MAX_WV)
     s = call(cube_spectrum, d, act, L, wv, bv, kern, rtol=rtol)
     if s is None:
         return
