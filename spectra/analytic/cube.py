@@ -391,8 +391,11 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
                 break
             prec = nxt
         if balls is None:
-            raise ArithmeticError(f"could not evaluate the kernel at {prec} bits (the precision cap is "
-                                  f"{MAX_PRECISION} bits, the time budget {MAX_SECONDS:g} s)")
+            # a refusal naming the inputs, not an arithmetic failure deep inside (issue #15)
+            raise ValueError(f"{kern.describe() if hasattr(kern, 'describe') else kern.kind.upper()} on the cube "
+                             f"d={d}: the kernel cannot be evaluated in ball arithmetic at {prec} bits (the precision "
+                             f"cap is {MAX_PRECISION} bits, the time budget {MAX_SECONDS:g} s); use a smaller "
+                             "weight_var or depth, or precision='float64'")
         for i in need_exact:
             b = balls[int(degs[i])]
             exact[i] = arb_to_mpf(b)
