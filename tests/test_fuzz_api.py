@@ -51,6 +51,11 @@ activation = st.sampled_from(NAMES)
 closed_form = st.sampled_from([a for a in NAMES if a not in SERIES])
 
 
+XFAIL_CUBE = pytest.mark.xfail(strict=False, reason="issue #15, open: this fuzz still finds cube bound violations "
+                               "or refusals outside ValueError/TypeError (gelu/erf/cos at large variances; see the "
+                               "xfail tests at the end); it passes once they are fixed")
+
+
 class Hang(Exception):
     pass
 
@@ -120,6 +125,7 @@ def test_mlp_kernel(act, L, wv, bv, kern, c, nx, ny):
 
 
 # ------------------------------------------------------------------ cube spectra with a reference: 600 calls
+@XFAIL_CUBE
 @settings(FUZZ, max_examples=600)
 @given(d=st.integers(1, 10), act=closed_form, L=depth, wv=weight_var, bv=st.one_of(variance, tiny_bias), kern=kind,
        rtol=st.sampled_from([1e-12, 1e-8, 1e-5]))
