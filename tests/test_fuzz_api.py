@@ -1,12 +1,17 @@
-"""Issue #15: a hypothesis fuzz test of the public analytic API (fixed seed, about a minute).
+"""Issue #15: a hypothesis fuzz test of the public analytic API (fixed seed, about two and a half minutes).
 
 Every call either returns a result or raises ValueError/TypeError.  A returned result has no
 inf or NaN, eigenvalues that are >= 0 (or exactly 0), and a stated bound that holds against a
 certified Arb reference computed with more working precision (cube spectra), across depths up to
 1000, variances from 1e-20 to 1e6, every activation, and the tiny-bias band.  The number of
-calls is the sum of the ``max_examples`` below (2100).
+calls is the sum of the ``max_examples`` below: 900 by default, and 2100 with
+``SPECTRA_FUZZ_SCALE=1`` (any factor scales every count: ``SPECTRA_FUZZ_SCALE=5 python -m pytest
+tests/test_fuzz_api.py`` is a longer hunt).  The default keeps the suite inside CI's 10 minutes;
+the cube (0.35 s a call, with its reference), kernel-value and sphere/Gaussian fuzzes are the slow ones.
+The cube fuzz is a non-strict xfail: at scale 1 it finds the cos case below at example ~300.
 """
 import math
+import os
 import signal
 import warnings
 from contextlib import contextmanager
@@ -24,6 +29,12 @@ from spectra.analytic import (cube_spectrum, cube_spectrum_grid, gaussian_spectr
 FUZZ = settings(derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.generate])
 OK_ERRORS = (ValueError, TypeError)
+SCALE = float(os.environ.get("SPECTRA_FUZZ_SCALE", "0"))
+
+
+def n_examples(full: int, default: int) -> int:
+    """``default`` calls, or ``full`` times ``SPECTRA_FUZZ_SCALE`` when that is set."""
+    return max(1, round(full * SCALE)) if SCALE > 0 else default
 CALL_SECONDS = 60  # a call that takes longer counts as a hang (generous: CI machines are shared)
 
 #: activations without a closed form (Hermite/Mehler series).  Their high-precision path is not yet
@@ -114,8 +125,8 @@ def rel_gap(a, b) -> float:
     return abs(a - b) / max(abs(b), 1e-300)
 
 
-# ------------------------------------------------------------------ kernel values: 600 calls
-@settings(FUZZ, max_examples=600)
+# ------------------------------------------------------------------ kernel values: 200 calls (600 at scale 1)
+@settings(FUZZ, max_examples=n_examples(600, 200))
 @given(act=activation, L=depth, wv=weight_var, bv=variance, kern=kind,
        c=st.floats(-1.5, 1.5), nx=st.one_of(st.just(0.0), st.floats(0.0, 4.0)), ny=st.floats(0.0, 4.0))
 def test_mlp_kernel(act, L, wv, bv, kern, c, nx, ny):
@@ -124,9 +135,9 @@ def test_mlp_kernel(act, L, wv, bv, kern, c, nx, ny):
         assert np.all(np.isfinite(v)), (v, act, L, wv, bv, kern, c, nx, ny)
 
 
-# ------------------------------------------------------------------ cube spectra with a reference: 600 calls
+# ------------------------------------------------------------------ cube spectra with a reference: 120 calls (600 at scale 1)
 @XFAIL_CUBE
-@settings(FUZZ, max_examples=600)
+@settings(FUZZ, max_examples=n_examples(600, 120))
 @given(d=st.integers(1, 10), act=closed_form, L=depth, wv=weight_var, bv=st.one_of(variance, tiny_bias), kern=kind,
        rtol=st.sampled_from([1e-12, 1e-8, 1e-5]))
 def test_cube_spectrum_bounds_hold(d, act, L, wv, bv, kern, rtol):
@@ -156,8 +167,8 @@ def test_cube_spectrum_bounds_hold(d, act, L, wv, bv, kern, rtol):
             f"{s.rel_error_bound[k]:.3g}")
 
 
-# ------------------------------------------------------------------ sphere and Gaussian: 300 calls
-@settings(FUZZ, max_examples=300)
+# ------------------------------------------------------------------ sphere and Gaussian: 80 calls (300 at scale 1)
+@settings(FUZZ, max_examples=n_examples(300, 80))
 @given(dom=st.sampled_from(["sphere", "gaussian"]), d=st.integers(2, 40), act=closed_form,
        L=st.integers(0, 6), wv=st.floats(-3, 2).map(lambda e: 10.0 ** e), bv=st.one_of(st.just(0.0), st.floats(-8, 1).map(lambda e: 10.0 ** e)),
        kern=kind, K=st.integers(0, 8))
@@ -170,8 +181,8 @@ def test_sphere_and_gaussian(dom, d, act, L, wv, bv, kern, K):
         assert float(np.nansum(s.fractional_variance)) <= 1 + 1e-6
 
 
-# ------------------------------------------------------------------ grids: 200 calls
-@settings(FUZZ, max_examples=200)
+# ------------------------------------------------------------------ grids: 100 calls (200 at scale 1)
+@settings(FUZZ, max_examples=n_examples(200, 100))
 @given(d=st.integers(1, 24), act=activation, L=st.integers(0, 40),
        wv=st.lists(weight_var, min_size=1, max_size=3), bv=st.lists(st.one_of(variance, tiny_bias), min_size=1, max_size=3),
        K=st.integers(0, 6))
@@ -197,7 +208,7 @@ junk = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True, allow
                  st.integers(-10**12, 10**12), st.lists(st.floats(), max_size=3), st.sampled_from(BAD))
 
 
-@settings(FUZZ, max_examples=400)
+@settings(FUZZ, max_examples=n_examples(400, 400))
 @given(which=st.integers(0, 4), args=st.lists(junk, min_size=1, max_size=6), good=st.booleans())
 def test_bad_input_only_value_or_type_errors(which, args, good):
     fns = [cube_spectrum, sphere_spectrum, gaussian_spectrum, cube_spectrum_grid, mlp_kernel]
@@ -233,3 +244,12 @@ def test_erf_float64_bound_at_large_weight_var():
     s = cube_spectrum(1, "erf", 5, 674188.3718837844, 0.0, "ntk", rtol=1e-5)
     ref = cube_spectrum(1, "erf", 5, 674188.3718837844, 0.0, "ntk", precision=256, rtol=1e-30)
     assert rel_gap(s.exact[1], ref.exact[1]) <= s.rel_error_bound[1] + ref.rel_error_bound[1]
+
+
+@pytest.mark.xfail(strict=True, reason="issue #15, open: cos's float64 tolerance does not follow the dual's "
+                                       "conditioning at weight variance 63, depth 3 (found by the fuzz test)")
+def test_cos_float64_bound_at_moderate_weight_var():
+    args = (3, "cos", 3, 10.0 ** 1.8, 9.789177684056601e-11, "ntk")
+    s = cube_spectrum(*args, rtol=1e-12)
+    ref = cube_spectrum(*args, precision=512, rtol=1e-30)
+    assert rel_gap(s.exact[0], ref.exact[0]) <= s.rel_error_bound[0] + ref.rel_error_bound[0]
