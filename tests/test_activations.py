@@ -131,3 +131,21 @@ def test_declared_parity_is_checked_relative_to_scale():
     # right declarations pass, at any scale
     custom_activation(np.cos, lambda x: -np.sin(x), parity="even")
     custom_activation(lambda x: 1e-200 * np.sin(x), lambda x: 1e-200 * np.cos(x), parity="odd")
+
+
+@pytest.mark.parametrize("name, slope", [("leaky_relu(-0.5)", -0.5), ("leaky_relu(1e-3)", 1e-3),
+                                         ("leaky_relu(1e-05)", 1e-5), ("Leaky-ReLU(0.2)", 0.2)])
+def test_leaky_relu_argument_survives_name_normalization(name, slope):
+    # issue #11: the normalization once turned every "-" into "_", the argument's too ("_0.5")
+    act = get_activation(name)
+    assert act.fn(np.array([-2.0]))[0] == pytest.approx(-2.0 * slope, rel=1e-15)
+    assert get_activation(act.name).name == act.name  # the package's own names parse back
+
+
+def test_leaky_relu_negative_slope_on_the_cli():
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "spectra", "eigen", "--dim", "4", "--activation", "leaky_relu(-0.5)",
+                        "--depth", "1", "--format", "json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert '"leaky_relu(-0.5)"' in r.stdout
