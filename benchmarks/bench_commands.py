@@ -20,7 +20,8 @@ certified cube spectrum (relu NTK, depth 2, every degree) at d = 4096 and 8192 a
 
 The subprocesses run with bytecode caching on (a private ``PYTHONPYCACHEPREFIX``), as an
 installed package does, whatever ``PYTHONDONTWRITEBYTECODE`` says; each command runs once
-untimed first (bytecode and numba caches).  Peak memory of a command is its own
+untimed first (bytecode, numba and spectra's cache folder, a private empty one; those first
+times are printed for the sphere commands).  Peak memory of a command is its own
 ``ru_maxrss`` (``os.wait4``).
 
 Run: ``python benchmarks/bench_commands.py [--quick | --all] [--runs N]``.  ``--quick``: only the
@@ -141,6 +142,7 @@ def _env(tmp: str) -> dict:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, "pycache")
+    env["SPECTRA_CACHE_DIR"] = os.path.join(tmp, "spectra-cache")  # starts empty: the first runs fill it
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
@@ -162,8 +164,9 @@ def _run(argv, env) -> tuple:
 def whole_processes(tmp: str, runs: int, quick: bool, slow: bool) -> dict:
     env = _env(tmp)
     cmds = _commands(tmp, quick, slow)
-    for _, argv, _, _ in cmds:  # untimed: bytecode, numba and font caches
-        _run(argv, env)
+    first = {}
+    for label, argv, _, _ in cmds:  # untimed in the medians: bytecode, numba, font and spectra caches
+        first[label] = _run(argv, env)[0]
     times = {label: [] for label, *_ in cmds}
     mem = {label: 0.0 for label, *_ in cmds}
     for r in range(runs):
@@ -186,6 +189,9 @@ def whole_processes(tmp: str, runs: int, quick: bool, slow: bool) -> dict:
             ttxt = (f"<= {target:g}x" if "import numpy" in ref else f">= {1 / target:g}x") + (" ok" if ok else " NO")
         runs_txt = ",".join(f"{x:.2f}" for x in times[label])
         print(f"{label:58} {med[label]:>9.2f} {runs_txt:>22} {mem[label]:>8.0f} {rtxt:>16} {ttxt:>10}")
+    print("first run of each command, with empty caches (bytecode, numba, the sphere's cache folder): "
+          + ", ".join(f"{lab.replace('spectra eigen --domain sphere', 'sphere')}: {first[lab]:.2f} s"
+                      for lab in first if "sphere" in lab or lab == "spectra eigen"))
     grid_label = "spectra grid (README, -o grid.npz)"
     print(f"peak memory of {grid_label}: {mem[grid_label]:.0f} MB (target <= 300 MB: "
           f"{'ok' if mem[grid_label] <= 300 else 'NO'})")

@@ -78,3 +78,26 @@ def to_fixed_point(x, p: int):
         return man << s
     s = -s
     return (man + (1 << (s - 1))) >> s
+
+
+def arb_to_exact(x) -> list:
+    """``[mid mantissa, mid exponent, rad mantissa, rad exponent]`` (mantissas as decimal strings):
+    a JSON-able record of the ball ``x`` that :func:`arb_from_exact` restores bit for bit."""
+    out = []
+    for part in (x.mid(), x.rad()):
+        m, e = part.man_exp()
+        out += [str(int(m)), int(e)]
+    return out
+
+
+def arb_from_exact(rec) -> "arb":  # noqa: F821
+    """The ball recorded by :func:`arb_to_exact` (exact: mantissa times a power of two)."""
+    from flint import arb, ctx
+
+    mm, me, rm, re_ = rec
+    old = ctx.prec
+    ctx.prec = max(old, len(mm) * 4 + 64, len(rm) * 4 + 64)  # > the mantissas' bits: products exact
+    try:
+        return arb(arb(int(mm)) * arb(2) ** int(me), arb(int(rm)) * arb(2) ** int(re_))
+    finally:
+        ctx.prec = old

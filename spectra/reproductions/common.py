@@ -34,11 +34,9 @@ def cache_dir() -> Path:
     >>> cache_dir().name
     'figures'
     """
-    base = os.environ.get("SPECTRA_CACHE_DIR")
-    if base:
-        return Path(base) / "figures"
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(xdg) / "spectra" / "figures"
+    from .._disk_cache import cache_root
+
+    return cache_root() / "figures"
 
 
 def log(progress: bool, msg: str) -> None:
