@@ -85,7 +85,15 @@ def unreliable_fraction_mask(fractional_variance, abs_error_bound, multiplicitie
     mult = np.asarray([float(m) if m < 2**1023 else np.inf for m in np.ravel(multiplicities)]).reshape(
         np.shape(multiplicities))
     err = np.asarray(abs_error_bound, dtype=float)
+    # in place where it can be: on the README grid each full-size temporary is 15 MB
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        bound = np.where(err == 0, 0.0, mult * err / np.asarray(trace, dtype=float))
-        bad = ~(bound <= limit * np.abs(fv)) | (fv <= 0) & (bound > 0)
+        bound = mult * err / np.asarray(trace, dtype=float)
+        if bound.shape != np.broadcast_shapes(bound.shape, err.shape):
+            bound = np.broadcast_to(bound, np.broadcast_shapes(bound.shape, err.shape)).copy()
+        np.copyto(bound, 0.0, where=np.broadcast_to(err == 0, bound.shape))
+        scaled = np.abs(fv)
+        scaled *= limit
+        bad = ~(bound <= scaled)
+        del scaled
+        bad |= (fv <= 0) & (bound > 0)
     return bad

@@ -419,9 +419,12 @@ def cube_spectrum_grid(dim: int, activation="relu", max_depth: int = 2, weight_v
         with np.errstate(divide="ignore", invalid="ignore"):
             inv = np.where(tr > 0, 1.0 / tr, 0.0)
         out[f"eigenvalues_{name}"] = mu
-        out[f"fractional_variance_{name}"] = comb * mu * inv[..., None]
+        fv = np.multiply(comb, mu)
+        fv *= inv[..., None]  # (comb * mu) * inv as before, in place: one full-size temporary fewer
+        out[f"fractional_variance_{name}"] = fv
         out[f"trace_{name}"] = tr
         out[f"abs_error_bound_{name}"] = np.ascontiguousarray(res[idx, ..., K + 2])
+    del res  # copied out above: freed before the masks' temporaries (peak memory, issue #14)
     # exact zeros by symmetry (odd/even or polynomial kernels): same rule as cube_spectrum
     zeros = {name: _symmetry_zeros(act, L, bv, K, name) for name in _KINDS}
     for name in _KINDS:
