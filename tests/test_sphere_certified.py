@@ -20,7 +20,10 @@ from spectra.analytic import _gl_certify as C
 from test_sphere import _mp_reference, _relu_closed
 
 # depth 1 relu is covered by the closed-form test below
-CASES = [("relu", "ntk", 2, 0.0), ("relu", "ck", 2, 0.5), ("erf", "ntk", 2, 0.5), ("erf", "ck", 3, 0.0)]
+# relu NTK depth 3 without bias (the README's sphere example) needs tight |z| lower bounds on wide
+# boxes (_abs_lower): acb's abs of a box straddling an axis had left it "verified" at d = 3 and 10
+CASES = [("relu", "ntk", 2, 0.0), ("relu", "ck", 2, 0.5), ("erf", "ntk", 2, 0.5), ("erf", "ck", 3, 0.0),
+         ("relu", "ntk", 3, 0.0)]
 
 
 @pytest.mark.parametrize("d", [3, 10, 100, 1000])
@@ -114,3 +117,20 @@ def test_bound_shrinks_with_nodes_and_holds():
     for k in range(K + 1):
         err = abs(lam16[k].mid() - arb(mpmath.nstr(ref[k], 40)))
         assert err.upper() <= small[k].upper() + lam16[k].rad(), (k, err, small[k])
+
+
+def test_abs_lower_is_a_lower_bound_and_not_zero_off_the_origin():
+    rng = np.random.default_rng(3)
+    old = ctx.prec
+    ctx.prec = 80
+    try:
+        z = acb(arb(0.4162, 0.1526), arb(1e-5, 0.1526))  # straddles the real axis, |z| >= 0.2 on the box
+        assert float(abs(z).lower()) == 0.0  # what acb's abs gives: the reason for _abs_lower
+        low = C._abs_lower(z)
+        assert float(low) >= 0.2
+        for _ in range(200):
+            x = 0.4162 + 0.1526 * rng.uniform(-1, 1)
+            y = 1e-5 + 0.1526 * rng.uniform(-1, 1)
+            assert float(low) <= math.hypot(x, y)
+    finally:
+        ctx.prec = old
