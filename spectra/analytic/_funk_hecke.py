@@ -8,6 +8,7 @@ the angle (analytic integrand even for relu kernels, so exponential convergence)
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 from .. import _disk_cache
@@ -34,6 +35,10 @@ def node_count(d: int, K: int, a: float, bits: int) -> int:
     n = int(K + 16 + bump)
     return (n + 7) // 8 * 8
 
+
+#: Seconds :func:`sphere_balls` may spend raising its precision or node count: an attempt predicted to
+#: end past it is not started, and the bound reached goes out with an AccuracyWarning (as the cube's).
+MAX_SECONDS = 20.0
 
 #: Largest node count tried to turn a verified eigenvalue into a certified one.
 _CERT_NODES = 1024
@@ -155,11 +160,22 @@ def sphere_balls(kern, d, K, check, rtol, fixed_prec=None):
 
     prec = int(fixed_prec) if fixed_prec is not None else 64 + int(-math.log2(rtol)) + 32
     N_floor = 0
+    start = time.perf_counter()
+    # an attempt costs about prec^2 N with closed forms; the Mehler series also needs more terms per
+    # point as the precision grows (measured: about prec^4 from 576 to 1152 bits for a deep sigmoid NTK)
+    growth = 2 if kern.exact else 4
+
+    def affordable(took, nxt_prec, nxt_nodes, nodes):
+        """Whether the next attempt would end inside MAX_SECONDS (with its N1 rule for the error bound)."""
+        return time.perf_counter() - start + 2 * took * (nxt_prec / prec) ** growth * nxt_nodes / nodes <= MAX_SECONDS
+
     for _ in range(16):
         a = half_width(d, prec)
         N1 = max(node_count(d, K, a, prec), N_floor)
         N2 = (int(N1 * 1.2) + 15) // 8 * 8
+        t0 = time.perf_counter()
         lam2 = project(d, K, N2, a, prec, kern.values_arb)
+        took = time.perf_counter() - t0
         with working_precision(prec):
             trace = kern.values_arb([arb(1)], diag_index=0)[0]
             trunc = _basis(d, N2, a, K, prec)[2] * abs(trace).upper()
@@ -175,22 +191,28 @@ def sphere_balls(kern, d, K, check, rtol, fixed_prec=None):
                     else:
                         need_prec = max(need_prec, 2 * prec)
         if fixed_prec is None and need_prec > prec and prec < MAX_PRECISION:
-            prec = min((need_prec + 31) // 32 * 32, MAX_PRECISION)
-            N_floor = max(N_floor, N1)
-            continue  # the rounding dominates: no quadrature bound is needed yet
+            nxt = min((need_prec + 31) // 32 * 32, MAX_PRECISION)
+            # bounded time: past the budget the bound reached so far is returned (an AccuracyWarning)
+            if affordable(took, nxt, N2, N2):
+                prec = nxt
+                N_floor = max(N_floor, N1)
+                continue  # the rounding dominates: no quadrature bound is needed yet
         errs, cert, provable = _error_bounds(kern, d, K, N1, N2, a, prec, lam2, trunc, check, rtol)
         with working_precision(prec):
             need_nodes = any(errs[k] > rtol * abs(lam2[k].mid()) for k in check if k not in coarse)
         if not need_nodes and provable and not all(cert[k] for k in check) and N2 < _CERT_NODES:
             # verified but not proven: more nodes shrink the proven bound like rho^(-2N) (cheap for small d)
-            N_floor = max(N2 + 8, int(N2 * 1.5) // 8 * 8)
-            continue
+            nxt_floor = max(N2 + 8, int(N2 * 1.5) // 8 * 8)
+            if affordable(took, prec, nxt_floor, N2):
+                N_floor = nxt_floor
+                continue
+            break
         if fixed_prec is not None:
-            if need_nodes and N2 < 8 * (K + 64) + 16 * int(math.sqrt(d)) * 8:
+            if need_nodes and N2 < 8 * (K + 64) + 16 * int(math.sqrt(d)) * 8 and affordable(took, prec, N2 + 8, N2):
                 N_floor = N2 + 8
                 continue
             break
-        if need_nodes:
+        if need_nodes and affordable(took, prec, N2 + 8, N2):
             N_floor = N2 + 8
             continue
         break

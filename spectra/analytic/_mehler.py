@@ -228,21 +228,24 @@ class MehlerDual:
             return out
         bits = self.target * math.log(2) + 10
         K = max(self._guess_K(rmax, bits), min(len(self._rule.b) - 1 if self._rule else 0, _K_MAX))
+        # in logs: at a target beyond 1074 bits, eps (and the truncation bound) underflow as floats
+        log_eps = -self.target * math.log(2)
         prev = math.inf
         while True:
             cs = self.coefficients(K)
             b0, d0, e0, t0 = cs[i]
             b1, d1, e1, t1 = cs[j]
             tail = (t0 * t1).sqrt()
-            trunc = float((arb(rmax) ** (K + 1) * tail).upper())
+            log_trunc = _safe_log((arb(rmax) ** (K + 1) * tail).upper(), -math.inf)
             # stop at the target, or when the bound stagnates at its floor (the coefficients' verified
             # errors enter T_K): more terms would not shrink the radius, which is reported either way
             # (near |rho| = 1, where terms cost most, 6 of the 24 guard bits of the target may go)
-            if trunc <= float(eps.upper()) * (64 if rmax > 0.99 else 1) or K >= _K_MAX or trunc > prev / 2:
+            if (log_trunc <= log_eps + (math.log(64) if rmax > 0.99 else 0.0) or K >= _K_MAX
+                    or log_trunc > prev - math.log(2)):
                 break
-            prev = trunc
+            prev = log_trunc
             # the geometric estimate (|rho| well below 1) unless it over-shoots; then the coefficients' decay
-            more = math.log(trunc / float(eps.upper())) / -math.log(rmax) if rmax > 0 else 1
+            more = (log_trunc - log_eps) / -math.log(rmax) if rmax > 0 else 1
             K_geo = K + int(more) + 16
             K = min(K_geo if K_geo <= 4 * K else self._next_K(K, rmax, tail, b0, b1, t0, t1, eps), _K_MAX)
         old = ctx.prec

@@ -15,7 +15,10 @@ Because ``2^{-d} sum_j |K_j(k)| <= 1``, an error ``eps`` in the kernel values mo
   ``|error| <= FAST_KERNEL_TOL * (depth + 1) * s_d * max|Phi| + (d + 1) u max|Phi|`` with
   ``s_d = sqrt(d)`` for kinked activations (the relu duals' square roots amplify rounding
   near correlation 1) and 1 otherwise; the Hermite-series tolerance is added for
-  activations without a closed form.  For the relu and step families the tolerance is at least
+  activations without a closed form.  For the closed forms other than the relu and step
+  families, when ``(d + 1) L <= VERIFY_EVALS``, the tolerance is instead a certified bound of the
+  float64 kernel values' errors, from Arb balls at 128 bits (their conditioning at large variances,
+  erf's arcsine for one, has no fixed multiple of ``u``), plus the transform's rounding.  For the relu and step families the tolerance is at least
   a running error bound of the recursion (:mod:`spectra.analytic._kink_error`): near correlation
   +-1 (a tiny bias puts ``c = -1`` there) the step dual amplifies rounding like
   ``u / sqrt(1 - rho^2)``, up to ``sqrt(u)``, and ``auto`` then takes the certified path.
@@ -120,14 +123,23 @@ def float64_tolerance(kern: MLPKernel, phi_max: float, *, n_terms: int, kink_sca
     return tol + hermite_tolerance(kern, phi_max)
 
 
-def _fast_tolerance(kern: MLPKernel, d: int, phi_max: float) -> float:
-    """:func:`float64_tolerance` on the cube grid ``c_j = 1 - 2j/d`` (``d + 1`` values; kink scale sqrt(d)).
+def _fast_tolerance(kern: MLPKernel, d: int, phi: np.ndarray) -> float:
+    """Absolute error bound of the float64 path's eigenvalues from its kernel values ``phi`` (shape (d+1,)).
 
     For the relu and step families it is at least the running bound of
     :mod:`spectra.analytic._kink_error`, which follows the conditioning of the duals near
     correlation +-1 (a tiny bias puts ``c = -1`` there); for an even or odd kernel only the points
-    ``c >= 0`` count, the others being their mirror images (:func:`_mirror`).
+    ``c >= 0`` count, the others being their mirror images (:func:`_mirror`).  For the other
+    closed forms the float64 values are checked against Arb balls (:func:`_arb_checked_error`)
+    when that costs at most :data:`VERIFY_EVALS` dual evaluations: the closed forms' own
+    conditioning (erf's arcsine or gelu's cancellation at a large weight variance, cos's
+    ``e^-q cosh`` growth through the layers) has no fixed multiple of ``u``.  Past that budget,
+    and for the Hermite-series activations, it is :func:`float64_tolerance` (kink scale sqrt(d)).
     """
+    phi_max = float(np.max(np.abs(phi)))
+    summation = (d + 1) * np.finfo(float).eps * phi_max
+    if kern.activation.exact and not _kink_error.supports(kern.activation) and (d + 1) * max(kern.depth, 1) <= VERIFY_EVALS:
+        return _arb_checked_error(kern, d, phi) + summation
     tol = float64_tolerance(kern, phi_max, n_terms=d + 1, kink_scale=math.sqrt(d))
     if _kink_error.supports(kern.activation):
         half = d // 2 + 1 if _parity(kern) else d + 1
@@ -136,8 +148,31 @@ def _fast_tolerance(kern: MLPKernel, d: int, phi_max: float) -> float:
                                                   np.array([[kern.bias_var]]), c,
                                                   _kink_error.grid_point_errors(d)[:half])
         run = float((ck if kern.kind == "ck" else ntk)[-1, 0])
-        tol = max(tol, run + (d + 1) * np.finfo(float).eps * phi_max)
+        tol = max(tol, run + summation)
     return tol
+
+
+#: Dual evaluations (points times depth) the float64 path may spend checking its kernel values in
+#: Arb (about 6-15 us each: at most a few tenths of a second).
+VERIFY_EVALS = 20_000
+_VERIFY_BITS = 128
+
+
+def _arb_checked_error(kern: MLPKernel, d: int, phi: np.ndarray) -> float:
+    """A certified upper bound of ``max_j |phi_j - Phi(c_j)|`` for float64 values ``phi`` on the cube grid.
+
+    The exact values are enclosed in Arb balls at 128 bits (inf when a ball is not finite).
+    """
+    from flint import arb
+
+    with working_precision(_VERIFY_BITS):
+        balls = kern.values_arb([arb(d - 2 * j) / d for j in range(d + 1)], diag_index=0)
+        worst = 0.0
+        for f, b in zip(phi, balls):
+            if not (b.is_finite() and math.isfinite(f)):
+                return math.inf
+            worst = max(worst, math.nextafter(float((arb(float(f)) - b).abs_upper()), math.inf))  # rounded up
+    return worst
 
 
 def _parity(kern: MLPKernel) -> int:
@@ -324,7 +359,7 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision)
     # --- fast path: float64 kernel values, float64 Krawtchouk rows
     phi = _mirror(kern, np.asarray(kern._f64(cube_grid_points(d)), dtype=float))
     phi_max = float(np.max(np.abs(phi)))
-    tol_abs = _fast_tolerance(kern, d, phi_max)
+    tol_abs = _fast_tolerance(kern, d, phi)
     all_degs = tuple(sorted(set(int(k) for k in degs) | ({0, 1} if d >= 1 else {0})))
     # |mu_k| <= max|Phi| (the transform is non-expansive), so a float64 value can meet rtol only if
     # max|Phi| >= tol_abs (1 + rtol) / rtol; otherwise the certified path takes every non-zero degree

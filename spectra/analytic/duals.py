@@ -111,10 +111,16 @@ def gelu_derivative(x):
 # --------------------------------------------------------------------------------------
 # Arb helpers (python-flint); imported lazily so that `import spectra` stays light
 # --------------------------------------------------------------------------------------
-def _arb():
-    from flint import arb
+_ARB = []
 
-    return arb
+
+def _arb():
+    # cached: an import statement per dual evaluation was a quarter of the Arb paths' time
+    if not _ARB:
+        from flint import arb
+
+        _ARB.append(arb)
+    return _ARB[0]
 
 
 def _theta_arb(c, v1, v2):

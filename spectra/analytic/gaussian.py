@@ -25,6 +25,7 @@ Two methods (``Spectrum.method`` says which):
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -88,6 +89,19 @@ def radial_rule(dim: int, m: int):
     u, V = eigh_tridiagonal(diag, off)
     w = V[0] ** 2
     return u, w / w.sum()
+
+
+def _arb_block_seconds(kern: MLPKernel, N: int, prec: int, n_pairs: int) -> float:
+    """Predicted seconds of the Arb radial blocks: ``n_pairs`` columns of ``N`` kernel values (timed on 32)."""
+    from flint import arb
+
+    n = min(N, 32)
+    with working_precision(prec):
+        cs = [arb(-0.9 + 1.8 * i / n) for i in range(n)]
+        t0 = time.perf_counter()
+        kern.values_arb(cs)
+        took = time.perf_counter() - t0
+    return took * N / n * n_pairs
 
 
 def _block_matrices(kern: MLPKernel, d, K, u, w, prec, N, a, arb_path):
@@ -222,15 +236,23 @@ def _spectrum(kern: MLPKernel, d: int, degs: np.ndarray, rtol: float, precision,
     if arb_path and not kern.exact and not _mehler_reach(kern, d, rtol):
         raise ValueError(f"precision={precision}: the Mehler series of {kern.activation.name!r} does not reach the "
                          f"correlations of the d={d} angular rule; use precision='auto' or 'float64'")
+    N = None
     if arb_path:
         check = [k for k in range(K + 1) if not zero_all[k]]
         fixed = int(precision) if isinstance(precision, (int, np.integer)) else None
         prec, N1, N2, a = fh.sphere_balls(kern, d, K, check, rtol, fixed)[3:7]
         prec += 32
         N = N2
-    else:
-        prec, a = 53, fh.half_width(d, 60)
-        N = int(fh.node_count(d, K, a, 60) * 1.2) + 8
+        n_pairs = sum(m * (m + 1) // 2 for m in (M1, M2))
+        if fixed is None and _arb_block_seconds(kern, N, prec, n_pairs) > fh.MAX_SECONDS:
+            # bounded time (issue #15): the radial blocks would take minutes in Arb (a kernel whose
+            # angular rule needs thousands of nodes); auto takes the float64 rule on the same nodes
+            arb_path = False
+    if not arb_path:
+        prec = 53
+        if N is None:
+            a = fh.half_width(d, 60)
+            N = int(fh.node_count(d, K, a, 60) * 1.2) + 8
     eigs = {}
     rads = {}
     for M in (M1, M2):
